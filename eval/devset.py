@@ -1,0 +1,219 @@
+"""Suite 2 — which policy applies: the labelled dev set of the bundled corpus.
+
+Each item is a piece of content with the categories and rule ids that apply (`expect: applies`), an
+exception that carves it out (`expect: exception`), or nothing (`expect: none`).
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from pydantic import BaseModel
+
+DEVSET_DIR = Path(__file__).resolve().parent / "devset"
+
+
+class DevItem(BaseModel):
+    id: str
+    text: str
+    language: str
+    jurisdiction: str | None = None
+    categories: list[str]
+    rule_ids: list[str]
+    expect: str
+    exception_rule_ids: list[str] = []
+    note: str = ""
+
+
+def load_devset(path: Path | None = None) -> list[DevItem]:
+    files = sorted((path or DEVSET_DIR).glob("*.jsonl")) if (path or DEVSET_DIR).is_dir() else [path]
+    items = []
+    for f in files:
+        for line in f.read_text(encoding="utf-8").splitlines():
+            if line.strip():
+                items.append(DevItem.model_validate_json(line))
+    return items
+
+
+@dataclass
+class Prediction:
+    """What a system said about one item: categories ranked, rules returned with verdicts."""
+
+    categories: list[str]
+    rules: list[tuple[str, str]]  # (rule id, verdict)
+    ms: float
+
+
+@dataclass
+class ItemResult:
+    item: DevItem
+    pred: Prediction
+    top1: bool | None = None
+    top3: bool | None = None
+    rule_recall: float | None = None
+    correct: bool = False  # the item's own notion of right (exception / none cases)
+
+
+@dataclass
+class DevReport:
+    system: str
+    results: list[ItemResult] = field(default_factory=list)
+
+    def summary(self) -> dict:
+        def agg(rs: list[ItemResult]) -> dict:
+            cat = [r for r in rs if r.top3 is not None]
+            exc = [r for r in rs if r.item.expect == "exception"]
+            none = [r for r in rs if r.item.expect == "none"]
+            ms = sorted(r.pred.ms for r in rs)
+            return {
+                "n": len(rs),
+                "top1": _mean([r.top1 for r in cat]),
+                "top3": _mean([r.top3 for r in cat]),
+                "rule_recall@5": _mean([r.rule_recall for r in cat]),
+                "exception_correct": _mean([r.correct for r in exc]),
+                "none_correct": _mean([r.correct for r in none]),
+                "overall_correct": _mean([r.correct for r in rs]),
+                "p50_ms": ms[len(ms) // 2] if ms else None,
+                "p95_ms": ms[min(len(ms) - 1, int(len(ms) * 0.95))] if ms else None,
+            }
+
+        by_lang: dict[str, list[ItemResult]] = defaultdict(list)
+        for r in self.results:
+            by_lang[r.item.language].append(r)
+        return {"system": self.system, "overall": agg(self.results),
+                "per_language": {k: agg(v) for k, v in sorted(by_lang.items())}}
+
+
+def _mean(xs: list) -> float | None:
+    xs = [float(x) for x in xs if x is not None]
+    return round(sum(xs) / len(xs), 4) if xs else None
+
+
+def score_item(item: DevItem, pred: Prediction) -> ItemResult:
+    r = ItemResult(item=item, pred=pred)
+    verdicts = dict(pred.rules)
+    if item.categories:
+        r.top1 = bool(pred.categories[:1]) and pred.categories[0] in item.categories
+        r.top3 = any(c in item.categories for c in pred.categories[:3])
+        if item.rule_ids:
+            r.rule_recall = sum(1 for x in item.rule_ids if x in verdicts) / len(item.rule_ids)
+    if item.expect == "none":
+        r.correct = not any(v == "applies" for v in verdicts.values())
+    elif item.expect == "exception":
+        # right when the carved-out rule is flagged as possibly excepted, or no prohibition "applies"
+        flagged = any(verdicts.get(x) == "exception_may_apply" for x in item.rule_ids)
+        r.correct = flagged or not any(v == "applies" for v in verdicts.values())
+    else:
+        r.correct = bool(r.top3)
+    return r
+
+
+def run_devset(system: str, predict: Callable[[DevItem], Prediction], items: list[DevItem],
+               progress: bool = False) -> DevReport:
+    rep = DevReport(system=system)
+    it = items
+    if progress:
+        from tqdm import tqdm
+
+        it = tqdm(items, desc=f"dev set · {system}", unit="item", leave=False)
+    for item in it:
+        rep.results.append(score_item(item, predict(item)))
+    return rep
+
+
+def engine_predictor(engine, mode: str = "hybrid") -> Callable[[DevItem], Prediction]:
+    """`vector`: rule-text vectors only; `hybrid`: the engine's retrieval (vectors, examples, terms,
+    graph); `agent`: the LangGraph agent."""
+    from policygraph.models import ContentQuery
+    from policygraph.retrieval import RetrievalState
+
+    if mode == "agent":
+        from policygraph.agent import PolicyAgent
+
+        agent = PolicyAgent(engine)
+
+        def predict_agent(item: DevItem) -> Prediction:
+            t = time.perf_counter()
+            d = agent.decide(ContentQuery(text=item.text, jurisdiction=item.jurisdiction))
+            ms = (time.perf_counter() - t) * 1000
+            rules = [(x.rule_id, x.verdict) for x in d.decisions]
+            cats = d.ranked_categories
+            return Prediction(categories=cats, rules=rules, ms=ms)
+
+        return predict_agent
+
+    retr = engine.retriever
+
+    def predict(item: DevItem) -> Prediction:
+        t = time.perf_counter()
+        st = RetrievalState(query=ContentQuery(text=item.text, jurisdiction=item.jurisdiction))
+        if mode == "vector":
+            retr.understand(st)
+            retr.embed(st)
+            retr.vector_search(st)
+            for c in st.candidates.values():  # rule-text similarity alone
+                c.example, c.terms = 0.0, []
+            retr.fuse(st)
+            cats = retr.ranked_categories(st)
+            rules = [(c.entry.rule_id, "possibly_applies") for c in st.ranked if c.vector > 0][:5]
+            return Prediction(categories=cats, rules=rules, ms=(time.perf_counter() - t) * 1000)
+        retr.run(st)
+        ms = (time.perf_counter() - t) * 1000
+        cats = [h.category.value for h in st.hits]
+        for c in retr.ranked_categories(st):  # below-threshold rules still rank categories
+            if c not in cats:
+                cats.append(c)
+        return Prediction(categories=cats, rules=[(h.rule_id, h.verdict) for h in st.hits], ms=ms)
+
+    return predict
+
+
+def format_table(summaries: list[dict]) -> str:
+    langs = sorted({lang for s in summaries for lang in s["per_language"]})
+    head = "| language | n | " + " | ".join(f"{s['system']} top1 | {s['system']} top3" for s in summaries) + " |"
+    lines = [head, "|" + "---|" * (2 + 2 * len(summaries))]
+    for lang in [*langs, "ALL"]:
+        row = [lang]
+        first = summaries[0]["overall"] if lang == "ALL" else summaries[0]["per_language"][lang]
+        row.append(str(first["n"]))
+        for s in summaries:
+            a = s["overall"] if lang == "ALL" else s["per_language"][lang]
+            row += [_f(a["top1"]), _f(a["top3"])]
+        lines.append("| " + " | ".join(row) + " |")
+    return "\n".join(lines)
+
+
+def _f(x) -> str:
+    return "—" if x is None else f"{x:.2f}"
+
+
+def dump(report: DevReport) -> list[dict]:
+    return [{"id": r.item.id, "language": r.item.language, "expect": r.item.expect, "categories": r.item.categories,
+             "rule_ids": r.item.rule_ids, "pred_categories": r.pred.categories[:3], "pred_rules": r.pred.rules,
+             "top3": r.top3, "correct": r.correct} for r in report.results]
+
+
+if __name__ == "__main__":  # quick look: python -m eval.devset DATA_DIR
+    import sys
+
+    from policygraph.engine import Engine
+    from policygraph.settings import Settings
+
+    eng = Engine(Settings(data_dir=Path(sys.argv[1])) if len(sys.argv) > 1 else Settings())
+    items = load_devset()
+    reps = [run_devset(m, engine_predictor(eng, m), items, progress=True) for m in ("vector", "hybrid")]
+    sums = [r.summary() for r in reps]
+    print(format_table(sums))
+    for s in sums:
+        print(s["system"], json.dumps(s["overall"]))
+    if "--misses" in sys.argv:
+        for r in reps[-1].results:
+            if not r.correct or r.top3 is False:
+                print(json.dumps(dump_one := {"id": r.item.id, "expect": r.item.expect, "cats": r.item.categories,
+                                              "rules": r.item.rule_ids, "pred": r.pred.categories[:3],
+                                              "got": r.pred.rules[:4], "text": r.item.text[:90]}, ensure_ascii=False))

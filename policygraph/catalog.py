@@ -1,0 +1,98 @@
+"""An in-memory snapshot of which rule versions and examples exist, rebuilt from the graph after each
+write. It answers the pre-filter questions of the hot path (which vectors are in force for this
+jurisdiction and date?) without a store round trip; every fact in it is read from the graph store."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+from policygraph.graph_model import in_force, jurisdiction_matches, vector_key
+from policygraph.stores.base import GraphStore
+
+
+@dataclass(frozen=True)
+class RuleEntry:
+    node_id: str
+    rule_id: str
+    policy_id: str
+    version: int
+    kind: str
+    category: str
+    jurisdictions: tuple[str, ...]
+    valid_from: str | None
+    valid_to: str | None
+    status: str
+    languages: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class ExampleEntry:
+    node_id: str
+    rule_id: str
+    version: int
+    label: str
+
+
+@dataclass
+class Catalog:
+    rules: dict[str, RuleEntry] = field(default_factory=dict)  # by node id
+    examples: dict[str, ExampleEntry] = field(default_factory=dict)  # by node id
+    by_rule_id: dict[str, list[RuleEntry]] = field(default_factory=dict)
+    _filters: dict[tuple, set[str]] = field(default_factory=dict)
+
+    @classmethod
+    def load(cls, graph: GraphStore) -> Catalog:
+        cat = cls()
+        for n in graph.find_nodes("Rule"):
+            p = n.props
+            e = RuleEntry(n.id, p["rule_id"], p["policy_id"], int(p["version"]), p["kind"], p["category"],
+                          tuple(p.get("jurisdictions") or ["GLOBAL"]), p.get("valid_from"), p.get("valid_to"),
+                          p.get("status", "published"), tuple(sorted((p.get("text") or {}).keys())))
+            cat.rules[n.id] = e
+            cat.by_rule_id.setdefault(e.rule_id, []).append(e)
+        for versions in cat.by_rule_id.values():
+            versions.sort(key=lambda e: e.version)
+        for n in graph.find_nodes("Example"):
+            p = n.props
+            cat.examples[n.id] = ExampleEntry(n.id, p["rule_id"], int(p.get("version", 1)), p["label"])
+        return cat
+
+    def live(self, e: RuleEntry, at: dt.date) -> bool:
+        return e.status == "published" and in_force(e.valid_from, e.valid_to, at)
+
+    def current(self, rule_id: str, at: dt.date) -> RuleEntry | None:
+        """The version of `rule_id` in force at `at` (the newest such)."""
+        for e in reversed(self.by_rule_id.get(rule_id, [])):
+            if self.live(e, at):
+                return e
+        return None
+
+    def latest(self, rule_id: str) -> RuleEntry | None:
+        versions = self.by_rule_id.get(rule_id)
+        return versions[-1] if versions else None
+
+    def allowed_rule_keys(self, at: dt.date, jurisdiction: str | None) -> set[str]:
+        cached = self._filters.get(("rule", at, jurisdiction))
+        if cached is not None:
+            return cached
+        keys: set[str] = set()
+        for e in self.rules.values():
+            if self.live(e, at) and jurisdiction_matches(list(e.jurisdictions), jurisdiction):
+                keys.update(vector_key(e.node_id, lang) for lang in e.languages)
+        if len(self._filters) > 256:
+            self._filters.clear()
+        self._filters[("rule", at, jurisdiction)] = keys
+        return keys
+
+    def allowed_example_keys(self, at: dt.date, jurisdiction: str | None) -> set[str]:
+        cached = self._filters.get(("example", at, jurisdiction))
+        if cached is not None:
+            return cached
+        keys: set[str] = set()
+        for ex in self.examples.values():
+            e = self.rules.get(f"rule:{ex.rule_id}@{ex.version}")
+            if e and self.live(e, at) and jurisdiction_matches(list(e.jurisdictions), jurisdiction):
+                keys.add(ex.node_id)
+        self._filters[("example", at, jurisdiction)] = keys
+        return keys

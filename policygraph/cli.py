@@ -1,0 +1,210 @@
+"""`policygraph` command line: ingest, ask, show, stats (and, as they land, serve, eval, migrate)."""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import logging
+import os
+import sys
+from pathlib import Path
+
+from policygraph.errors import IngestError, NotFound, PolicyGraphError
+
+
+def _settings(args):
+    from policygraph.settings import Settings
+
+    kw = {}
+    if getattr(args, "data_dir", None):
+        kw["data_dir"] = Path(args.data_dir)
+    if getattr(args, "backend", None):
+        kw["graph_backend"] = args.backend
+    return Settings(**kw)
+
+
+def _engine(args):
+    from policygraph.engine import Engine
+
+    return Engine(_settings(args))
+
+
+def _progress_bar():
+    from tqdm import tqdm
+
+    bars: dict[str, tqdm] = {}
+
+    def progress(stage: str, done: int, total: int) -> None:
+        bar = bars.get(stage)
+        if bar is None:
+            bar = bars[stage] = tqdm(total=total, desc=stage, unit="text", file=sys.stderr, leave=False)
+        bar.n = done
+        bar.refresh()
+        if done >= total:
+            bar.close()
+
+    return progress
+
+
+def cmd_ingest(args) -> int:
+    eng = _engine(args)
+    report = eng.ingest(args.paths, progress=None if args.quiet else _progress_bar())
+    if args.json:
+        print(report.model_dump_json(indent=2))
+    elif report.noop:
+        print(f"unchanged: {len(report.policies)} policies already stored as given ({report.seconds:.1f}s)")
+    else:
+        print(f"ingested {len(report.policies)} policies, {report.rules_written} rules, {report.terms} terms, "
+              f"{report.examples} examples; embedded {report.vectors_embedded} texts in "
+              f"{', '.join(report.languages)} ({report.seconds:.1f}s)")
+    return 0
+
+
+def _date(s: str | None) -> dt.date | None:
+    return dt.date.fromisoformat(s) if s else None
+
+
+def cmd_ask(args) -> int:
+    from policygraph.models import ContentQuery
+
+    eng = _engine(args)
+    q = ContentQuery(text=args.content, language=args.lang, jurisdiction=args.jurisdiction, at=_date(args.at),
+                     top_k=args.top_k)
+    agent = None
+    try:
+        from policygraph.agent import PolicyAgent
+
+        agent = PolicyAgent(eng)
+    except ImportError:
+        agent = None
+    if agent is not None:
+        decision = agent.decide(q)
+        if args.json:
+            print(decision.model_dump_json(indent=2))
+        else:
+            print(agent.render_text(decision, trace=args.trace))
+        return 0
+    ctx = eng.ask(q)
+    if args.json:
+        print(ctx.model_dump_json(indent=2))
+        return 0
+    u = ctx.query
+    print(f"content language: {u.language}{' (detected)' if u.language_detected else ''}; "
+          f"jurisdiction: {u.jurisdiction or 'global'}; date: {u.at}")
+    if u.linked_terms:
+        print("linked terms: " + ", ".join(f"{t.term} ('{t.alias}')" for t in u.linked_terms))
+    if not ctx.rules:
+        print("\nNo rule applies.")
+    for h in ctx.rules:
+        print(f"\n{h.rule_id}  [{h.verdict}]  score {h.score:.3f}  {h.policy_title} › {h.title}")
+        print(f"  {h.category.value} · {h.kind} · severity {h.severity} · actions {', '.join(h.actions)}"
+              f" · {', '.join(h.jurisdictions)}")
+        print(f"  {h.text[:300]}{'…' if len(h.text) > 300 else ''}")
+        for e in h.evidence:
+            print(f"  evidence: {e.signal} {e.score:g} — {e.detail}")
+        for x in h.exceptions_checked:
+            print(f"  exception checked: {x.rule_id} {x.title} ({x.score:g})")
+        for o in h.overrides_checked:
+            print(f"  override: {o.rule_id} {o.title}")
+        c = h.citations[0]
+        span = f", chars {c.span.start}-{c.span.end} (line {c.span.line})" if c.span else ""
+        print(f"  cite: {c.document} § {c.section} v{c.version}{span}")
+    print(f"\nwhy: {ctx.rationale}")
+    print("timings (ms): " + ", ".join(f"{k} {v:.1f}" for k, v in ctx.timings_ms.items()))
+    return 0
+
+
+def cmd_show(args) -> int:
+    eng = _engine(args)
+    view = eng.get_rule(args.rule_id, at=_date(args.at), lang=args.lang)
+    if args.json:
+        print(view.model_dump_json(indent=2))
+        return 0
+    print(f"{view.rule_id} v{view.version}: {view.title}  ({view.policy_title} › {view.section})")
+    print(f"{view.category.value} · {view.kind} · severity {view.severity} · actions {', '.join(view.actions)} · "
+          f"{', '.join(view.jurisdictions)} · in force {view.valid_from or '-'} → {view.valid_to or 'now'}")
+    print(f"\n{view.text}\n")
+    print(f"languages: {', '.join(sorted(view.texts))}")
+    for label, vals in (("exceptions", view.exceptions), ("exception to", view.exception_to),
+                        ("overrides", view.overrides), ("overridden by", view.overridden_by),
+                        ("refers to", view.refers_to), ("terms", view.terms)):
+        if vals:
+            print(f"{label}: {', '.join(vals)}")
+    for ex in view.examples:
+        print(f"example [{ex['label']}, {ex['language']}]: {ex['text']}")
+    c = view.citation
+    print(f"cite: {c.document} § {c.section} v{c.version}" + (f", line {c.span.line}" if c.span else ""))
+    return 0
+
+
+def cmd_stats(args) -> int:
+    eng = _engine(args)
+    s = eng.stats()
+    if args.json:
+        print(json.dumps(s, indent=2))
+        return 0
+    for k, v in s.items():
+        if k != "graph":
+            print(f"{k:>14}: {', '.join(v) if isinstance(v, list) else v}")
+    print("         graph: " + ", ".join(f"{k}={v}" for k, v in s["graph"].items()))
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="policygraph", description="Which policy rules apply to this content, and why.")
+    p.add_argument("--data-dir", help="data directory (env POLICYGRAPH_DATA_DIR; default ~/.local/share/policygraph)")
+    p.add_argument("--backend", choices=["networkx", "neo4j"], help="graph backend (env POLICYGRAPH_GRAPH_BACKEND)")
+    p.add_argument("-v", "--verbose", action="store_true")
+    sub = p.add_subparsers(dest="cmd", required=True)
+
+    s = sub.add_parser("ingest", help="parse, validate and store policy documents (files or folders)")
+    s.add_argument("paths", nargs="+")
+    s.add_argument("--json", action="store_true")
+    s.add_argument("-q", "--quiet", action="store_true", help="no progress bars")
+    s.set_defaults(fn=cmd_ingest)
+
+    s = sub.add_parser("ask", help="which rules apply to this content, and why")
+    s.add_argument("content")
+    s.add_argument("--lang", help="language of the content (detected when absent)")
+    s.add_argument("--jurisdiction", help="ISO 3166 code or EU")
+    s.add_argument("--at", help="point in time, YYYY-MM-DD (default today)")
+    s.add_argument("--top-k", type=int, default=5)
+    s.add_argument("--json", action="store_true", help="print the PolicyContext as JSON")
+    s.add_argument("--trace", action="store_true", help="print the agent's trace")
+    s.set_defaults(fn=cmd_ask)
+
+    s = sub.add_parser("show", help="one rule with its text, relations and examples")
+    s.add_argument("rule_id")
+    s.add_argument("--at")
+    s.add_argument("--lang")
+    s.add_argument("--json", action="store_true")
+    s.set_defaults(fn=cmd_show)
+
+    s = sub.add_parser("stats", help="what is stored")
+    s.add_argument("--json", action="store_true")
+    s.set_defaults(fn=cmd_stats)
+
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    try:
+        return int(args.fn(args) or 0)
+    except IngestError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        print("nothing was stored.", file=sys.stderr)
+        return 2
+    except NotFound as exc:
+        print(f"not found: {exc}", file=sys.stderr)
+        return 3
+    except PolicyGraphError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

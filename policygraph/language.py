@@ -1,0 +1,54 @@
+"""Language detection (py3langid, an offline model shipped in its package) and script detection."""
+
+from __future__ import annotations
+
+import functools
+import unicodedata
+
+_SCRIPT_LANG = {  # scripts that name their language almost alone
+    "HANGUL": "ko",
+    "HIRAGANA": "ja",
+    "KATAKANA": "ja",
+    "THAI": "th",
+    "GEORGIAN": "ka",
+    "ARMENIAN": "hy",
+    "HEBREW": "he",
+    "GREEK": "el",
+}
+
+
+@functools.lru_cache(maxsize=1)
+def _identifier():
+    from py3langid import langid
+
+    return langid
+
+
+def dominant_script(text: str) -> str:
+    """The Unicode script name (first word of the character name) most letters of `text` use."""
+    counts: dict[str, int] = {}
+    for ch in text:
+        if ch.isalpha():
+            try:
+                script = unicodedata.name(ch).split(" ")[0]
+            except ValueError:
+                continue
+            counts[script] = counts.get(script, 0) + 1
+    return max(counts, key=counts.__getitem__) if counts else "UNKNOWN"
+
+
+@functools.lru_cache(maxsize=4096)
+def detect_language(text: str, default: str = "en") -> str:
+    """ISO 639-1 code of `text` (best guess; `default` for text with no letters)."""
+    sample = text[:2000]
+    if not any(ch.isalpha() for ch in sample):
+        return default
+    script = dominant_script(sample)
+    if script in ("HIRAGANA", "KATAKANA"):
+        return "ja"
+    if script in _SCRIPT_LANG and script != "CJK":
+        return _SCRIPT_LANG[script]
+    lang, _prob = _identifier().classify(sample)
+    if script == "CJK" and lang not in ("zh", "ja"):
+        return "zh"
+    return lang

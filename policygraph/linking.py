@@ -1,0 +1,97 @@
+"""Entity linking with spaCy: one multilingual PhraseMatcher built from every term's aliases.
+
+A blank multilingual pipeline (`spacy.blank("xx")`) tokenises; the PhraseMatcher matches alias token
+sequences on the lower-cased text, so "Terrororganisation", "terrorist group" and "आतंकवादी संगठन" all
+link to the same canonical Term. Scripts written without spaces between words (Chinese, Japanese,
+Thai) are not tokenised into words by the blank pipeline, so aliases in those scripts are matched as
+substrings instead.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+import unicodedata
+from collections.abc import Iterable
+
+import spacy
+from spacy.matcher import PhraseMatcher
+
+from policygraph.models import LinkedTerm, TermDoc
+
+_NO_SPACE_SCRIPTS = ("CJK", "HIRAGANA", "KATAKANA", "THAI", "LAO", "KHMER", "MYANMAR")
+
+
+def _unspaced(alias: str) -> bool:
+    for ch in alias:
+        if ch.isalpha():
+            try:
+                name = unicodedata.name(ch)
+            except ValueError:
+                continue
+            return name.startswith(_NO_SPACE_SCRIPTS)
+    return False
+
+
+def _norm(text: str) -> str:
+    return unicodedata.normalize("NFKC", text).lower()
+
+
+class TermLinker:
+    def __init__(self, terms: Iterable[TermDoc] = ()) -> None:
+        self._nlp = spacy.blank("xx")
+        self._lock = threading.Lock()
+        self.rebuild(terms)
+
+    def rebuild(self, terms: Iterable[TermDoc]) -> None:
+        matcher = PhraseMatcher(self._nlp.vocab, attr="LOWER")
+        unspaced: list[tuple[str, str, str, str]] = []  # (normalised alias, alias, lang, term id)
+        names: dict[str, str] = {}
+        alias_lang: dict[tuple[str, str], str] = {}
+        for t in terms:
+            names[t.id] = t.term
+            patterns = []
+            for lang, alias in t.all_aliases():
+                alias = alias.strip()
+                if len(alias) < 2:
+                    continue
+                if _unspaced(alias):
+                    unspaced.append((_norm(alias), alias, lang, t.id))
+                else:
+                    patterns.append(self._nlp.make_doc(_norm(alias)))
+                    alias_lang.setdefault((t.id, _norm(alias)), lang)
+            if patterns:
+                matcher.add(t.id, patterns)
+        with self._lock:
+            self._matcher, self._unspaced, self._names, self._alias_lang = matcher, unspaced, names, alias_lang
+
+    @property
+    def size(self) -> int:
+        return len(self._names)
+
+    def link(self, text: str) -> list[LinkedTerm]:
+        """Terms mentioned in `text`, longest match first where matches overlap, in text order."""
+        norm = _norm(text)
+        with self._lock:
+            matcher, unspaced, names, alias_lang = self._matcher, self._unspaced, self._names, self._alias_lang
+        doc = self._nlp.make_doc(norm)
+        found: list[LinkedTerm] = []
+        for match_id, start, end in matcher(doc):
+            tid = self._nlp.vocab.strings[match_id]
+            span = doc[start:end]
+            found.append(LinkedTerm(term_id=tid, term=names[tid], alias=text[span.start_char:span.end_char],
+                                    language=alias_lang.get((tid, span.text), "xx"),
+                                    start=span.start_char, end=span.end_char))
+        for alias_norm, alias, lang, tid in unspaced:
+            for m in re.finditer(re.escape(alias_norm), norm):
+                found.append(LinkedTerm(term_id=tid, term=names[tid], alias=alias, language=lang,
+                                        start=m.start(), end=m.end()))
+        # drop matches contained in a longer one; keep one mention per (term, start)
+        found.sort(key=lambda m: (m.start, -(m.end - m.start)))
+        out: list[LinkedTerm] = []
+        last_end = -1
+        for m in found:
+            if m.start >= last_end or (out and m.end > out[-1].end and m.term_id != out[-1].term_id and m.start > out[-1].start):
+                out.append(m)
+                last_end = max(last_end, m.end)
+        return out

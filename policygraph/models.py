@@ -1,0 +1,276 @@
+"""The pydantic models shared by the engine, the CLI, the HTTP API, the MCP tool and the eval harness.
+
+Two families:
+
+* the **document model** (`PolicyDocument` and its parts) is what `ingest/` produces from a file and
+  what the engine writes into the graph;
+* the **answer model** (`ContentQuery` in, `PolicyContext` out) is the contract with the moderation
+  agent (DESIGN.md §4).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from policygraph.taxonomy import Category
+
+RuleKind = Literal["prohibited", "restricted", "allowed", "requirement"]
+Severity = Literal["critical", "high", "medium", "low"]
+Verdict = Literal["applies", "exception_may_apply", "possibly_applies", "not_applicable"]
+PolicyStatus = Literal["draft", "published", "retired"]
+SourceFormat = Literal["policygraph-md", "markdown", "text", "html", "yaml", "json"]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+# --------------------------------------------------------------------------- document model
+
+
+class Span(_Model):
+    """Where a piece of text came from: character offsets into the source file and its first line."""
+
+    start: int
+    end: int
+    line: int
+
+
+class SourceInfo(_Model):
+    path: str
+    sha256: str
+    format: SourceFormat
+
+
+class TermDoc(_Model):
+    """A defined term with aliases per language: one canonical Term node per concept."""
+
+    id: str
+    term: str
+    definition: str = ""
+    aliases: dict[str, list[str]] = Field(default_factory=dict)
+    policy_id: str | None = None
+
+    def all_aliases(self) -> list[tuple[str, str]]:
+        """(language, alias) pairs, the canonical name included as English."""
+        out = [("en", self.term)]
+        for lang, names in self.aliases.items():
+            out.extend((lang, n) for n in names)
+        return out
+
+
+class ExampleDoc(_Model):
+    id: str
+    rule_id: str
+    label: Literal["violating", "non_violating"]
+    language: str
+    text: str
+    rationale: str = ""
+
+
+class RuleDoc(_Model):
+    id: str
+    title: str = ""
+    kind: RuleKind = "prohibited"
+    severity: Severity = "medium"
+    actions: list[str] = Field(default_factory=list)
+    jurisdictions: list[str] = Field(default_factory=lambda: ["GLOBAL"])
+    exception_to: list[str] = Field(default_factory=list)
+    overrides: list[str] = Field(default_factory=list)
+    refers_to: list[str] = Field(default_factory=list)
+    category: Category
+    #: rule text per language (the original's language plus every translation)
+    text: dict[str, str]
+    #: rule title per language
+    titles: dict[str, str] = Field(default_factory=dict)
+    #: language detected on the original text
+    language: str
+    span: Span | None = None
+    section_id: str = ""
+
+
+class SectionDoc(_Model):
+    id: str
+    title: str
+    order: int
+    titles: dict[str, str] = Field(default_factory=dict)
+    rules: list[RuleDoc] = Field(default_factory=list)
+
+
+class PolicyDocument(_Model):
+    """One policy, parsed and validated, with the text of every translation merged in."""
+
+    id: str
+    title: str
+    category: Category
+    version: int = 1
+    status: PolicyStatus = "published"
+    effective_from: dt.date | None = None
+    effective_to: dt.date | None = None
+    language: str
+    languages: list[str]
+    jurisdictions: list[str] = Field(default_factory=lambda: ["GLOBAL"])
+    preamble: str = ""
+    sections: list[SectionDoc]
+    definitions: list[TermDoc] = Field(default_factory=list)
+    examples: list[ExampleDoc] = Field(default_factory=list)
+    source: SourceInfo
+    translations: list[SourceInfo] = Field(default_factory=list)
+
+    def rules(self) -> list[RuleDoc]:
+        return [r for s in self.sections for r in s.rules]
+
+
+# --------------------------------------------------------------------------- answer model
+
+
+class ContentQuery(_Model):
+    """A piece of content to check against the policies."""
+
+    text: str = Field(min_length=1, description="The content: caption, comment, transcript...")
+    language: str | None = Field(None, description="ISO 639-1 code; detected when absent")
+    jurisdiction: str | None = Field(None, description="ISO 3166 alpha-2 or EU; rules for it override")
+    at: dt.date | None = Field(None, description="Point in time; rules in force then (default: today)")
+    top_k: int = Field(5, ge=1, le=50, description="How many rules to return at most")
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {"text": "Join the brothers who carried out the attack, glory to them", "jurisdiction": "DE"}
+            ]
+        },
+    )
+
+
+class Citation(_Model):
+    document: str
+    policy_id: str
+    section: str
+    version: int
+    language: str
+    span: Span | None = None
+
+
+class Evidence(_Model):
+    """One signal that put a rule in the answer."""
+
+    signal: Literal["vector", "term", "example", "graph", "jurisdiction"]
+    score: float
+    detail: str
+
+
+class LinkedTerm(_Model):
+    term_id: str
+    term: str
+    alias: str
+    language: str
+    start: int
+    end: int
+
+
+class RuleRef(_Model):
+    rule_id: str
+    title: str
+    relation: Literal["exception", "override", "reference", "overridden_by"]
+    score: float = 0.0
+
+
+class RuleHit(_Model):
+    rule_id: str
+    policy_id: str
+    policy_title: str
+    category: Category
+    version: int
+    kind: RuleKind
+    severity: Severity
+    actions: list[str]
+    jurisdictions: list[str]
+    title: str
+    text: str
+    text_language: str
+    score: float
+    verdict: Verdict
+    evidence: list[Evidence]
+    exceptions_checked: list[RuleRef] = Field(default_factory=list)
+    overrides_checked: list[RuleRef] = Field(default_factory=list)
+    definitions: list[str] = Field(default_factory=list)
+    citations: list[Citation]
+
+
+class QueryUnderstood(_Model):
+    text: str
+    language: str
+    language_detected: bool
+    jurisdiction: str | None
+    at: dt.date
+    linked_terms: list[LinkedTerm]
+
+
+class PolicyContext(_Model):
+    """What the moderation agent receives: the rules that apply, with evidence and citations."""
+
+    query: QueryUnderstood
+    rules: list[RuleHit]
+    categories: list[Category] = Field(description="Categories of the returned rules, best first")
+    rationale: str
+    timings_ms: dict[str, float]
+
+
+class IngestReport(_Model):
+    """What an ingest changed."""
+
+    policies: list[str]
+    rules_written: int
+    rules_unchanged: int
+    vectors_embedded: int
+    languages: list[str]
+    terms: int
+    examples: int
+    seconds: float
+    noop: bool = False
+
+
+class RuleView(_Model):
+    """One rule version as stored, for `show` and `GET /v1/rules/{id}`."""
+
+    rule_id: str
+    policy_id: str
+    policy_title: str
+    category: Category
+    version: int
+    kind: RuleKind
+    severity: Severity
+    actions: list[str]
+    jurisdictions: list[str]
+    title: str
+    text: str
+    language: str
+    texts: dict[str, str]
+    section: str
+    valid_from: dt.date | None
+    valid_to: dt.date | None
+    exceptions: list[str]
+    exception_to: list[str]
+    overrides: list[str]
+    overridden_by: list[str]
+    refers_to: list[str]
+    terms: list[str]
+    examples: list[dict]
+    citation: Citation
+
+
+class PolicySummary(_Model):
+    policy_id: str
+    title: str
+    category: Category
+    version: int
+    status: PolicyStatus
+    effective_from: dt.date | None
+    effective_to: dt.date | None
+    languages: list[str]
+    rules: int
+    source: str

