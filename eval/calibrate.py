@@ -36,9 +36,9 @@ def main() -> None:
     items = load_devset()
     base = Weights()
     grid = {
-        "hub": [0.0, 0.5, 1.0],
-        "example": [0.3, 0.5],
-        "term": [0.015, 0.03],
+        "hub": [1.0, 1.5, 2.0],
+        "category_pool": [1, 2, 3],
+        "example": [0.4],
     }
     rows = []
     for values in itertools.product(*grid.values()):

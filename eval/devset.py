@@ -164,10 +164,7 @@ def engine_predictor(engine, mode: str = "hybrid") -> Callable[[DevItem], Predic
             return Prediction(categories=cats, rules=rules, ms=(time.perf_counter() - t) * 1000)
         retr.run(st)
         ms = (time.perf_counter() - t) * 1000
-        cats = [h.category.value for h in st.hits]
-        for c in retr.ranked_categories(st):  # below-threshold rules still rank categories
-            if c not in cats:
-                cats.append(c)
+        cats = retr.ranked_categories(st)  # the ranking, whatever the verdict thresholds
         return Prediction(categories=cats, rules=[(h.rule_id, h.verdict) for h in st.hits], ms=ms)
 
     return predict

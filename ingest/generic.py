@@ -14,11 +14,17 @@ sections and rules. What the builder does, in order:
 3. **Sections.** Headings nest by level: Markdown ATX (`#`) and setext (`===` level 1, `---` level
    2); a paragraph that is entirely bold, short and without final punctuation (`**Our Rules**`) is
    a heading one level below the last real heading; HTML h1-h6 (and a `<p>` holding only a short
-   `<strong>`) likewise; plain-text heading styles get levels in order of first appearance (the
-   docutils convention). A section id is the slug path of its heading titles
-   (`safety-and-civility/violent-and-criminal-behavior`, `-2`, `-3` when a path repeats); content
-   before any section heading goes into a section named after the document title. Sections that
-   end up with no rule are left out (their titles stay in their children's title paths).
+   `<strong>`) likewise. Plain text: ALL-CAPS lines, numbered headings ("1. Scope" alone between
+   blank lines, "1.2 Scope"), underlined lines (`===`/`---`) and short lines without final
+   punctuation standing alone are headings; their styles get levels in order of first appearance
+   (the docutils convention), numbered ones by depth. Paragraphs are runs of lines between blank
+   lines, or single lines where the text is written one paragraph per line (lines over 100 chars);
+   bullets are `-`, `*`, `•`, `1)`, `a)`, `1.` with their indented or wrapped continuation lines.
+   A section id is the slug path of its heading titles (`safety-and-civility/violent-and-criminal-
+   behavior`; `-2`, `-3` when a path repeats); its title is the heading text; every rule's title is
+   the readable path ("Safety and Civility › Violent and Criminal Behavior", plus its label and bold
+   lead-in). Content before any section heading goes into a section named after the document
+   title. Sections that end up with no rule are left out (their titles stay in the title paths).
 4. **Labels.** A short stand-alone line that is ALL CAPS (`NOT ALLOWED`, `FYF INELIGIBLE`), a bold
    line ending in a colon (`**Do not post, upload, stream, or share:**`) or a short line with no
    final punctuation (`Terrorist organizations`, `More information`) is not a rule but a *label*:
@@ -27,9 +33,10 @@ sections and rules. What the builder does, in order:
    that name a kind (NOT ALLOWED, ALLOWED, AGE-RESTRICTED, ...).
 5. **Rules.** Every paragraph and every list item (with its nested items and continuation lines)
    is one rule. A paragraph or item ending in a colon (a lead-in: "Disclosure isn't needed when:")
-   is prepended to the next block; a fragment shorter than `MIN_RULE_CHARS` ("Learn more", a lone
-   link, a one-word list item) is appended to the previous rule of the same section and label
-   (a run of such items becomes "a; b; c"), else prepended to the next, else dropped. A rule longer
+   is prepended to the next block; a fragment shorter than `MIN_RULE_CHARS` (a lone link, a
+   one-word list item) is appended to the previous rule of the same section and label (a run of
+   such items becomes "a; b; c"), else prepended to the next, else dropped; a short "Learn more"
+   is dropped. Blocks with fewer than two letters (rules drawn with dashes) are dropped. A rule longer
    than `MAX_RULE_CHARS` is split at sentence ends. Rule text is plain text: Markdown emphasis and
    list markers are dropped and links reduced to their text; the span still points at the original.
 6. **Rule ids** are `{PREFIX}-{HASH}`: PREFIX = initials of the policy id (community-guidelines ->
@@ -42,16 +49,20 @@ sections and rules. What the builder does, in order:
    else its text decides when the signal is clear; else the document fallback (the most common rule
    category). A rule keeps its section's category unless its own text (and bold lead-in) scores
    clearly for another one and not at all for the section's.
-8. **Kind** (first that applies): for a list item under a label, the label's kind; else the rule's
-   own wording: prohibitive ("don't allow", "not allowed", "prohibited", "we remove", "do not
-   post") -> prohibited; "not eligible for the FYF" / "age-restricted" / "18 years and older" ->
-   restricted; "we allow", "allowed", "permitted" -> allowed; "must", "required", "need to" ->
-   requirement; else the label's kind; else a heading that names a kind ("Ineligible for the For
-   You feed"); else requirement. Prohibition wins over an allowance in the same text ("We don't
-   allow X ... Y may be allowed").
-   **Actions**: those the label and text name (remove, age_restrict, label, reduce_reach, warn,
-   escalate, suspend_account, strike, demonetize); when none: prohibited -> remove, restricted ->
-   reduce_reach, allowed -> label (always, for allowed), requirement -> none.
+8. **Kind** (first that applies): for a list item under a label, the label's kind; a pointer
+   ("Learn more about ...", "See our ...") -> requirement; else the rule's own wording, the cue
+   stated first winning: prohibitive ("don't allow", "not allowed", "prohibited", "we remove",
+   "are removed", "do not post", "never ...", "must not") -> prohibited; "not eligible for the FYF"
+   / "ineligible for recommendation" / "age-restricted" / "18 years and older" -> restricted;
+   "we allow", "allowed", "permitted" -> allowed; with none of those, "must", "required", "need
+   to" -> requirement; else the label's kind; else, for a list item, the kind stated by the
+   paragraph introducing its list; else a heading that names a kind ("Ineligible for the For You
+   feed"); else requirement. So "We don't allow X ... Y may be allowed" is a prohibition and
+   "X may be ineligible for the FYF (we remove Y)" a restriction.
+   **Actions**: those the text (and the label or heading that gave the kind) names: remove,
+   age_restrict, label, reduce_reach, warn, escalate, suspend_account, strike, demonetize. A
+   prohibition always includes remove, a restriction reduce_reach unless it names age_restrict;
+   allowed -> [label]; a requirement that names none -> [none].
    **Severity**: allowed -> low; restricted and requirement -> medium; prohibited -> critical in
    child sexual abuse and terrorism sections, high for violence, hate, extremism, child safety,
    self-harm and adult sexual abuse, else medium (only when the category came from a signal, not
@@ -331,8 +342,11 @@ def _txt_blocks(text: str) -> list[_Block]:
             cur = None
             continue
         um = _TXT_UNDERLINE.match(line)
-        if um and len(um.group(1)) >= 3 and cur is not None and cur[0] == "para" and len(cur[1]) == 1:
-            chunks[-1] = ("ul" + um.group(1)[0], cur[1] + [k])
+        if um and len(um.group(1)) >= 3 and cur is not None and cur[0] == "para":
+            title_line = cur[1].pop()  # the line above an underline is a heading
+            if not cur[1]:
+                chunks.pop()
+            chunks.append(("ul" + um.group(1)[0], [title_line, k]))
             cur = None
             continue
         if um and len(um.group(1)) >= 3:  # a lone rule line: a separator
@@ -347,17 +361,38 @@ def _txt_blocks(text: str) -> list[_Block]:
             cur = ("item", [k])
             chunks.append(cur)
             continue
+        if (
+            cur is not None
+            and cur[0] == "item"
+            and not line[:1].isspace()
+            and (_long_line(raw[cur[1][-1]]) or _long_line(line))
+        ):
+            cur = None  # one paragraph per line: a long unindented line is no wrapped continuation
         if cur is None:
             cur = ("para", [k])
             chunks.append(cur)
         else:
             cur[1].append(k)
 
+    # text written one paragraph per line (lines longer than any hard wrap): every line is a block,
+    # and a short line stands "alone" (may be a heading) when a long line follows it
+    alone_at: dict[int, bool] = {}
+    split: list[tuple[str, list[int]]] = []
+    for kind, lines in chunks:
+        if kind == "para" and len(lines) > 1 and any(_long_line(raw[k]) for k in lines):
+            for i, k in enumerate(lines):
+                nxt = lines[i + 1] if i + 1 < len(lines) else None
+                alone_at[k] = nxt is None or len(raw[nxt].strip()) > _MAX_HEADING_CHARS
+                split.append(("para", [k]))
+        else:
+            split.append((kind, lines))
+    chunks = split
+
     blocks: list[_Block] = []
     for kind, lines in chunks:
         first = lines[0]
-        prev_blank = first == 0 or blank[first - 1]
-        next_blank = lines[-1] + 1 >= nlines or blank[lines[-1] + 1]
+        prev_blank = first == 0 or blank[first - 1] or first in alone_at
+        next_blank = lines[-1] + 1 >= nlines or blank[lines[-1] + 1] or alone_at.get(first, False)
         if kind.startswith("ul"):
             title = raw[first].strip()
             s = starts[first] + len(raw[first]) - len(raw[first].lstrip())
@@ -416,6 +451,11 @@ def _txt_blocks(text: str) -> list[_Block]:
             _Block("para", _norm_ws(" ".join(raw[k] for k in lines)), s, e, first + 1, single_line=len(lines) == 1)
         )
     return blocks
+
+
+def _long_line(line: str) -> bool:
+    """Longer than a hard-wrapped line would be."""
+    return len(line.strip()) > 100
 
 
 def _rstrip_end(text: str, start: int, end: int) -> int:
@@ -901,7 +941,8 @@ _PROHIBIT = re.compile(
     r"\b(?:do not|don't|does not|doesn't|will not|won't|cannot|can't|never)\s+(?:allow|permit|tolerate|accept)"
     r"|\bnot\s+(?:be\s+)?(?:allowed|permitted|tolerated)\b|\b(?:isn't|aren't)\s+(?:allowed|permitted)\b"
     r"|\bprohibit\w*|\bforbid\w*|\bnever allowed\b|\bwe\s+(?:will\s+|may\s+)?remove\b|\bwe'll remove\b"
-    r"|\b(?:will|may|shall) be removed\b|^(?:do not|don't)\b|\b(?:do not|don't) (?:post|upload|share|stream)\b"
+    r"|\b(?:is|are|will be|may be|shall be|gets?) removed\b"
+    r"|^(?:do not|don't)\b|\b(?:do not|don't) (?:post|upload|share|stream)\b"
     r"|\bno tolerance\b|\bbanned\b|(?:^|[.!?:;] )(?:never|you may not|you must not|you can't|you cannot)\b"
     r"|\b(?:must|shall) not\b|\bmustn't\b"
 )
@@ -943,7 +984,7 @@ _ACTION_PATTERNS: list[tuple[str, re.Pattern]] = [
     ("escalate", re.compile(r"\blaw enforcement\b|\blegal authorities\b|\bncmec\b")),
     ("suspend_account", re.compile(
         r"\b(?:suspend|ban|terminat|disabl)\w*\s+(?:\w+\s+){0,3}accounts?\b"
-        r"|\baccounts? (?:may|will) be (?:suspended|banned|terminated)")),
+        r"|\baccounts?\b[^.]{0,40}?\b(?:suspended|banned|terminated|disabled)\b")),
     ("strike", re.compile(r"\bstrikes?\b")),
     ("demonetize", re.compile(r"\bdemoneti\w*")),
 ]  # fmt: skip
@@ -1177,22 +1218,30 @@ def _split_long(piece: _Piece, original: str) -> list[_Piece]:
 _WORD_TRIM = ".,;:!?()[]\"'“”‘’*_"
 
 
-def _word_spans(original: str, lo: int, hi: int, text: str, *, first_before: int | None = None) -> list[tuple[int, int]]:
+def _word_spans(
+    original: str, lo: int, hi: int, text: str, *, first_before: int | None = None
+) -> list[tuple[int, int]]:
     """(offset, length) in original[lo:hi] of each whitespace-separated word of `text` (a cleaned-up
     version of that range, markup and link targets dropped), found one after the other; a word not
     found gets length 0 at the end of the previous one. `first_before` bounds where the first word
     may start (None: the first word not found there means nothing is found)."""
     spans: list[tuple[int, int]] = []
     cursor = lo
+    found_one = False
     for w in text.split():
         core = w.strip(_WORD_TRIM)
-        bound = first_before if (first_before is not None and not any(n for _, n in spans)) else hi
+        bound = hi if (found_one or first_before is None) else first_before
         pos = original.find(core, cursor, bound) if core else -1
         if pos < 0:
             spans.append((cursor, 0))
             continue
-        spans.append((pos, len(core)))
-        cursor = pos + len(core)
+        length = len(core)
+        tail = w[w.find(core) + len(core) :]
+        if tail and original.startswith(tail, pos + length):
+            length += len(tail)  # keep the word's own closing punctuation ("veiled.")
+        spans.append((pos, length))
+        cursor = pos + length
+        found_one = True
     return spans
 
 

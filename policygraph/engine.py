@@ -11,6 +11,8 @@ import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
+import numpy as np
+
 from ingest.loader import load_documents
 from ingest.reader import SourceFile
 from policygraph.catalog import Catalog
@@ -123,17 +125,17 @@ class Engine:
         self.index.remove(stale)
         if missing:
             nodes = {n.id: n for n in self.graph.get_nodes(sorted({expected[k][1] for k in missing}))}
+            rule_keys = [k for k in missing if expected[k][0] == "rule"]
+            ex_keys = [k for k in missing if expected[k][0] == "example"]
             texts = []
-            for k in missing:
+            for k in rule_keys:
                 node = nodes[expected[k][1]]
-                if expected[k][0] == "rule":
-                    lang = k.rsplit("|", 1)[1]
-                    title = (node.props.get("titles") or {}).get(lang, "")
-                    body = node.props["text"][lang]
-                    texts.append(f"{title}. {body}" if title else body)
-                else:
-                    texts.append(node.props["text"])
-            self.index.add(missing, self.embedder.embed_passages(texts))
+                lang = k.rsplit("|", 1)[1]
+                title = (node.props.get("titles") or {}).get(lang, "")
+                body = node.props["text"][lang]
+                texts.append(f"{title}. {body}" if title else body)
+            self.index.add(rule_keys, self.embedder.embed_passages(texts))
+            self.index.add(ex_keys, self.embedder.embed_queries([nodes[expected[k][1]].props["text"] for k in ex_keys]))
         self.index.save()
 
     # ------------------------------------------------------------------ documents kept on disk
@@ -197,8 +199,10 @@ class Engine:
         linker = TermLinker(terms.values())
 
         batch = GraphBatch()
-        vec_keys: list[str] = []
+        vec_keys: list[str] = []  # rule texts, embedded as passages
         vec_texts: list[str] = []
+        ex_keys: list[str] = []  # labelled examples are content: embedded as queries, like content
+        ex_texts: list[str] = []
         stale_keys: list[str] = []
         new_nodes: dict[str, str] = {}  # rule id -> node id written by this ingest
         rules_total = 0
@@ -246,8 +250,8 @@ class Engine:
                     vec_keys.append(vector_key(nid, lang))
                     vec_texts.append(rule_passage(r, lang))
             for ex in d.examples:
-                vec_keys.append(example_node_id(ex.id))
-                vec_texts.append(ex.text)
+                ex_keys.append(example_node_id(ex.id))
+                ex_texts.append(ex.text)
         # Cross-rule edges, resolved to the node of the target's newest version.
         def target(rid: str) -> str | None:
             if rid in new_nodes:
@@ -273,10 +277,11 @@ class Engine:
         if progress:
             progress("embed", 0, len(vec_texts))
         vectors = self._embed_with_progress(vec_texts, progress)
+        ex_vectors = self.embedder.embed_queries(ex_texts)
         snap = self.index.snapshot()
         try:
             self.index.remove(stale_keys)
-            self.index.add(vec_keys, vectors)
+            self.index.add(vec_keys + ex_keys, np.concatenate([vectors, ex_vectors]))
             self.graph.apply(batch)
         except Exception:
             self.index.restore(snap)
@@ -288,14 +293,12 @@ class Engine:
         return IngestReport(
             policies=[d.id for d in docs], rules_written=rules_total,
             rules_unchanged=sum(len(d.rules()) for d in docs if d not in changed),
-            vectors_embedded=len(vec_texts), languages=sorted({lg for d in docs for lg in d.languages}),
+            vectors_embedded=len(vec_texts) + len(ex_texts), languages=sorted({lg for d in docs for lg in d.languages}),
             terms=sum(len(d.definitions) for d in changed), examples=sum(len(d.examples) for d in changed),
             seconds=time.perf_counter() - t0,
         )
 
     def _embed_with_progress(self, texts: list[str], progress: Progress | None):
-        import numpy as np
-
         chunks = []
         step = 64
         for i in range(0, len(texts), step):

@@ -50,7 +50,8 @@ class Weights:
     exception_margin: float = 0.015
     exception_floor: float = 0.84
     relative_cut: float = 0.05  # drop rules this far below the best one
-    hub: float = 0.5  # CSLS-style hubness correction: minus hub * (vector's mean neighbour similarity - corpus mean)
+    category_pool: int = 3
+    hub: float = 1.0  # CSLS-style hubness correction: minus hub * (vector's mean neighbour similarity - corpus mean)
 
 
 @dataclass
@@ -81,6 +82,7 @@ class RetrievalState:
     hits: list[RuleHit] = field(default_factory=list)
     timings: dict[str, float] = field(default_factory=dict)
     extra_vectors: list[np.ndarray] = field(default_factory=list)  # second-pass expansions
+    category_signals: dict[str, list[float]] = field(default_factory=dict)  # category -> key scores
 
 
 class Retriever:
@@ -92,23 +94,29 @@ class Retriever:
         self._hub_for: int = -1
 
     def hubness(self) -> dict[str, float]:
-        """Per vector: how much more similar it is to everything than the average vector is (the mean
-        similarity to its 10 nearest neighbours, centred). Rules written in generic language attract
-        unrelated content ("hubs"); subtracting this, as CSLS does, keeps them from crowding the top."""
+        """Per vector: how similar it is to content in general. Background = the labelled examples
+        (real-looking content of every category, embedded as queries). A rule written in generic
+        language is close to everything and crowds out the right rule ("hubness"); subtracting its
+        centred mean similarity to the background, as CSLS does, corrects that. Recomputed when the
+        catalog changes (after an ingest)."""
         idx = self.engine.index
         marker = id(self.engine.catalog)
         if self._hub_for == marker:
             return self._hub
         keys = idx.keys()
-        if not keys:
-            return {}
+        bg_keys = [k for k in keys if k.startswith("example:")]
+        if not keys or len(bg_keys) < 5:
+            self._hub, self._hub_for = {}, marker
+            return self._hub
         mat = np.stack([idx.get_vector(k) for k in keys])
-        sims = mat @ mat.T
-        np.fill_diagonal(sims, -1.0)
-        k = min(10, len(keys) - 1) or 1
-        top = -np.sort(-sims, axis=1)[:, :k]
-        r = top.mean(axis=1)
-        r = r - r.mean()
+        bg = np.stack([idx.get_vector(k) for k in bg_keys])
+        sims = mat @ bg.T
+        pos = {k: i for i, k in enumerate(bg_keys)}
+        for i, k in enumerate(keys):  # an example is not its own background
+            if k in pos:
+                sims[i, pos[k]] = np.nan
+        r = np.nanmean(sims, axis=1)
+        r = r - float(np.mean(r))
         self._hub = dict(zip(keys, r.tolist(), strict=True))
         self._hub_for = marker
         return self._hub
@@ -152,6 +160,8 @@ class Retriever:
                 score -= h * hub.get(key, 0.0)
                 node_id, lang = key.rsplit("|", 1)
                 c = self._cand(st, cat.rules[node_id])
+                if c.entry.kind != "allowed":
+                    st.category_signals.setdefault(c.entry.category, []).append(score * damp)
                 if score * damp > c.vector:
                     c.vector, c.vector_lang = score * damp, lang
             for key, score in eng.index.search(vec, self.w.k_examples, ex_keys):
@@ -161,6 +171,8 @@ class Retriever:
                 if entry is None:
                     continue
                 c = self._cand(st, entry)
+                if ex.label == "violating" and entry.kind != "allowed":
+                    st.category_signals.setdefault(entry.category, []).append(score * damp)
                 if ex.label == "violating":
                     if score * damp > c.example:
                         c.example, c.example_text = score * damp, key
@@ -363,10 +375,9 @@ class Retriever:
 
     def to_context(self, st: RetrievalState) -> PolicyContext:
         assert st.understood is not None
-        cats: list = []
-        for h in st.hits:
-            if h.category not in cats:
-                cats.append(h.category)
+        hit_cats = {h.category.value for h in st.hits}
+        cats = [c for c in self.ranked_categories(st) if c in hit_cats]
+        cats += sorted(hit_cats - set(cats))
         return PolicyContext(query=st.understood, rules=st.hits, categories=cats, rationale=self.rationale(st),
                              timings_ms={k: round(v, 3) for k, v in st.timings.items()})
 
@@ -377,11 +388,17 @@ class Retriever:
         return self.to_context(st)
 
     def ranked_categories(self, st: RetrievalState) -> list[str]:
-        """Categories in ranking order regardless of thresholds (for eval)."""
-        out: list[str] = []
-        for c in st.ranked:
-            if c.entry.kind != "allowed" and c.entry.category not in out:
-                out.append(c.entry.category)
+        """Categories ranked by the mean of their two best signals (rule texts in any language and
+        violating examples), plus the term signal: pooling over several pieces of evidence is steadier
+        than the single best rule."""
+        scores = self.category_scores(st)
+        return sorted(scores, key=lambda c: -scores[c])
+
+    def category_scores(self, st: RetrievalState) -> dict[str, float]:
+        out = {}
+        for cat, vals in st.category_signals.items():
+            top = sorted(vals, reverse=True)[: self.w.category_pool]
+            out[cat] = float(np.mean(top))
         return out
 
 

@@ -33,6 +33,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Self
 
 READY_TIMEOUT_S = 60.0
 PLUGIN = "Bolt:com.arcadedb.bolt.BoltProtocolPlugin"
@@ -112,7 +113,7 @@ class BoltServer:
         if self._owns_root:
             shutil.rmtree(self.root, ignore_errors=True)
 
-    def __enter__(self) -> BoltServer:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -141,7 +142,7 @@ def _wait_ready(server: BoltServer, timeout: float) -> None:
                 record = session.run("RETURN 1 AS one").single()
                 if record is not None and record["one"] == 1:
                     return
-        except Exception as exc:  # anything means "not yet"
+        except Exception as exc:  # noqa: BLE001 - anything means "not yet"
             last = exc
         time.sleep(0.25)
     raise BoltServerError(
@@ -194,7 +195,7 @@ def start_bolt_server(
             stdout=log,
             stderr=subprocess.STDOUT,
             env={**os.environ, "JAVA_HOME": str(java.parent.parent)},
-            preexec_fn=_die_with_parent if sys.platform.startswith("linux") else None,
+            preexec_fn=_die_with_parent if sys.platform.startswith("linux") else None,  # noqa: PLW1509
         )
     finally:
         log.close()

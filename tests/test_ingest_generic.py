@@ -358,6 +358,28 @@ def test_plain_text_heading_styles_nest_by_first_appearance():
     assert all(r.category is Category.regulated_goods and r.kind == "prohibited" for r in doc.rules())
 
 
+def test_plain_text_written_one_paragraph_per_line():
+    text = (
+        "Acme Marketplace Rules\n"
+        "======================\n"
+        "Selling\n"
+        "We do not allow the sale of counterfeit goods, stolen goods or fake documents anywhere on Acme, "
+        "including in private messages between buyers and sellers.\n"
+        "Listings that hide the real seller or invent reviews to push a product up the search results are "
+        "removed and the accounts behind them may be suspended.\n"
+        "- Offering fake reviews, ratings or followers for money to anyone who asks for them on the site\n"
+        "Sellers must answer buyer questions truthfully and must not pressure buyers into paying outside Acme.\n"
+    )
+    doc = parse_generic(text, path="market.txt", fmt="text", sha256="0")
+    assert doc.title == "Acme Marketplace Rules"
+    assert [s.title for s in doc.sections] == ["Selling"]
+    rules = doc.rules()
+    assert [text[r.span.start : r.span.end] for r in rules] == [r.text["en"] for r in rules]
+    assert len(rules) == 4
+    assert [r.kind for r in rules] == ["prohibited", "prohibited", "prohibited", "prohibited"]
+    assert "suspend_account" in rules[1].actions
+
+
 HTML = """<!doctype html>
 <html><head><title>Acme Safety Policy</title></head>
 <body>

@@ -33,7 +33,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Iterable, Sequence
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, Self, TypeVar
 
 import neo4j
 from neo4j import exceptions as nx4j
@@ -368,7 +368,7 @@ class Neo4jGraphStore:
     def close(self) -> None:
         self._driver.close()
 
-    def __enter__(self) -> Neo4jGraphStore:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc: object) -> None:
