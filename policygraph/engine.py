@@ -76,7 +76,7 @@ class Engine:
             NetworkxGraphStore(None) if in_memory else open_graph_store(self.settings, self.root)
         )
         inner = embedder or make_embedder(self.settings.embedder, self.settings.embed_threads)
-        cache_path = None if in_memory else self.root / "cache" / "embeddings.sqlite"
+        cache_path = self.settings.embedding_cache or (None if in_memory else self.root / "cache" / "embeddings.sqlite")
         self.embedder = CachedEmbedder(inner, cache_path)
         vec_dir = None if in_memory else self.root / "vectors" / _safe(self.embedder.name)
         self.index = FaissVectorIndex(
@@ -176,6 +176,13 @@ class Engine:
                 known_rule_ids=set(self.catalog.by_rule_id), known_policy_ids=set(stored), existing=stored,
             )
             return self._write_documents(docs, stored, progress, t0)
+
+    def ingest_documents(self, docs: list[PolicyDocument], progress: Progress | None = None) -> IngestReport:
+        """Store documents built in code (the eval harness builds the UDHR this way). Same guarantees
+        as `ingest`."""
+        t0 = time.perf_counter()
+        with self._write_lock:
+            return self._write_documents(docs, self.stored_documents(), progress, t0)
 
     def _write_documents(self, docs: list[PolicyDocument], stored: dict[str, PolicyDocument],
                          progress: Progress | None, t0: float) -> IngestReport:

@@ -274,3 +274,47 @@ class PolicySummary(_Model):
     languages: list[str]
     rules: int
     source: str
+
+
+# --------------------------------------------------------------------------- the agent's decision
+
+
+class TraceStep(_Model):
+    """One step the agent took: which node, what went in, what came out, how long it took."""
+
+    node: str
+    inputs: dict
+    outputs: dict
+    ms: float
+
+
+class RuleDecision(_Model):
+    rule_id: str
+    policy_id: str
+    category: Category
+    verdict: Verdict
+    confidence: float = Field(ge=0.0, le=1.0)
+    rationale: str
+    citations: list[Citation]
+
+
+class RenderedPolicy(_Model):
+    """A self-contained text of one applicable policy for a downstream moderation model."""
+
+    policy_id: str
+    title: str
+    category: Category
+    text: str
+    approx_tokens: int
+
+
+class Decision(_Model):
+    """The agent's answer: the PolicyContext plus a verdict per rule, the trace and a rendering."""
+
+    context: PolicyContext
+    decisions: list[RuleDecision]
+    ranked_categories: list[str]
+    second_pass: bool = False
+    llm_used: bool = False
+    trace: list[TraceStep]
+    rendered: list[RenderedPolicy] = Field(default_factory=list)

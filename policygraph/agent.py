@@ -1,0 +1,443 @@
+"""The moderation agent: a LangGraph `StateGraph` over the engine's retrieval stages that decides which
+rules apply, which exceptions or regional overrides change that, and why — with a replayable trace.
+
+    understand → retrieve → traverse → fuse → check ─┬─ sufficient ──────────────┐
+                    ▲                                 └─ weak, first pass: expand ┘→ (retrieve again, once)
+                                                      → adjudicate (optional LLM) → explain
+
+Deterministic and fast by default (no LLM). When `POLICYGRAPH_LLM_URL` names an OpenAI-compatible
+chat endpoint, borderline rules are sent to it for adjudication; if it cannot be reached within
+`llm_timeout_s`, the agent keeps its own verdicts and says so in the trace.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import operator
+import time
+from typing import Annotated, Any, TypedDict
+
+import httpx
+import numpy as np
+from langgraph.graph import END, START, StateGraph
+
+from policygraph.models import (
+    ContentQuery,
+    Decision,
+    RenderedPolicy,
+    RuleDecision,
+    TraceStep,
+)
+from policygraph.retrieval import RetrievalState, Retriever
+
+
+class AgentState(TypedDict, total=False):
+    st: RetrievalState
+    passes: int
+    weak_reason: str
+    llm_used: bool
+    trace: Annotated[list[TraceStep], operator.add]
+
+
+def _step(name: str):
+    """Wrap a node: time it and append a TraceStep with a compact view of its inputs and outputs."""
+
+    def deco(fn):
+        @functools.wraps(fn)
+        def wrapper(self, state: AgentState) -> dict:
+            t = time.perf_counter()
+            inputs, outputs, update = fn(self, state)
+            ms = (time.perf_counter() - t) * 1000.0
+            update = dict(update or {})
+            update["trace"] = [TraceStep(node=name, inputs=inputs, outputs=outputs, ms=round(ms, 3))]
+            return update
+
+        return wrapper
+
+    return deco
+
+
+def _top(st: RetrievalState, n: int = 5) -> list[dict]:
+    return [{"rule_id": c.entry.rule_id, "score": round(c.score, 4)} for c in st.ranked[:n]]
+
+
+class PolicyAgent:
+    def __init__(self, engine, retriever: Retriever | None = None) -> None:
+        self.engine = engine
+        self.retriever = retriever or engine.retriever
+        self.settings = engine.settings
+        self._render_cache: dict[tuple, dict] = {}
+        self.graph = self._build()
+
+    # ------------------------------------------------------------------ the graph
+    def _build(self):
+        g = StateGraph(AgentState)
+        g.add_node("understand", self.understand)
+        g.add_node("retrieve", self.retrieve)
+        g.add_node("traverse", self.traverse)
+        g.add_node("fuse", self.fuse)
+        g.add_node("check", self.check)
+        g.add_node("expand_query", self.expand_query)
+        g.add_node("adjudicate", self.adjudicate)
+        g.add_node("explain", self.explain)
+        g.add_edge(START, "understand")
+        g.add_edge("understand", "retrieve")
+        g.add_edge("retrieve", "traverse")
+        g.add_edge("traverse", "fuse")
+        g.add_edge("fuse", "check")
+        g.add_conditional_edges("check", self._route, {"expand": "expand_query", "done": "adjudicate"})
+        g.add_edge("expand_query", "retrieve")
+        g.add_edge("adjudicate", "explain")
+        g.add_edge("explain", END)
+        return g.compile()
+
+    def _route(self, state: AgentState) -> str:
+        return "expand" if state.get("weak_reason") and state.get("passes", 0) < 2 else "done"
+
+    # ------------------------------------------------------------------ nodes
+    @_step("understand")
+    def understand(self, state: AgentState):
+        st = state["st"]
+        self.retriever.understand(st)
+        self.retriever.embed(st)
+        u = st.understood
+        assert u is not None
+        return (
+            {"text": st.query.text[:200], "language": st.query.language, "jurisdiction": st.query.jurisdiction,
+             "at": str(st.query.at) if st.query.at else None},
+            {"language": u.language, "language_detected": u.language_detected, "jurisdiction": u.jurisdiction,
+             "at": str(u.at), "linked_terms": [t.term_id for t in u.linked_terms]},
+            {"passes": state.get("passes", 0)},
+        )
+
+    @_step("retrieve")
+    def retrieve(self, state: AgentState):
+        st = state["st"]
+        self.retriever.vector_search(st)
+        best = sorted(st.candidates.values(), key=lambda c: -max(c.vector, c.example))[:5]
+        return (
+            {"pass": state.get("passes", 0) + 1, "query_vectors": 1 + len(st.extra_vectors)},
+            {"candidates": len(st.candidates),
+             "best": [{"rule_id": c.entry.rule_id, "vector": round(c.vector, 4), "example": round(c.example, 4)}
+                      for c in best]},
+            {"passes": state.get("passes", 0) + 1},
+        )
+
+    @_step("traverse")
+    def traverse(self, state: AgentState):
+        st = state["st"]
+        self.retriever.term_search(st)
+        self.retriever.expand(st)
+        return (
+            {"candidates": len(st.candidates)},
+            {"exceptions": {st.candidates[k].entry.rule_id if k in st.candidates else k: len(v)
+                            for k, v in list(st.exceptions.items())[:10]},
+             "overrides": {k: len(v) for k, v in st.overrides.items()},
+             "references": sum(len(v) for v in st.references.values()),
+             "term_rules": sorted({c.entry.rule_id for c in st.candidates.values() if c.terms})[:10]},
+            {},
+        )
+
+    @_step("fuse")
+    def fuse(self, state: AgentState):
+        st = state["st"]
+        self.retriever.fuse(st)
+        return ({"candidates": len(st.candidates)}, {"top": _top(st)}, {})
+
+    @_step("check")
+    def check(self, state: AgentState):
+        """Exception and override checks (the verdicts), then: is the answer strong enough?"""
+        st = state["st"]
+        self.retriever.decide(st)
+        w = self.retriever.w
+        reason = ""
+        best = next((c for c in st.ranked if c.entry.kind != "allowed"), None)
+        if state.get("passes", 0) < 2:
+            if best is None:
+                reason = "no candidate rule"
+            elif w.possible - 0.02 <= best.score < w.apply:
+                reason = f"best rule {best.entry.rule_id} at {best.score:.3f} is borderline"
+            elif not any(h.verdict == "applies" for h in st.hits) and st.understood and st.understood.linked_terms:
+                reason = "defined terms matched but no rule applies"
+        return (
+            {"pass": state.get("passes", 0)},
+            {"hits": [{"rule_id": h.rule_id, "verdict": h.verdict, "score": h.score} for h in st.hits],
+             "weak": reason or None},
+            {"weak_reason": reason},
+        )
+
+    @_step("expand_query")
+    def expand_query(self, state: AgentState):
+        """One bounded second pass: add query vectors built from linked terms' definitions and from the
+        nearest labelled examples (pseudo-relevance feedback)."""
+        st = state["st"]
+        u = st.understood
+        assert u is not None and st.qvec is not None
+        eng = self.engine
+        texts: list[str] = []
+        used: list[str] = []
+        if u.linked_terms:
+            ids = sorted({t.term_id for t in u.linked_terms})
+            for n in eng.graph.get_nodes([f"term:{x}" for x in ids]):
+                texts.append(f"{n.props['term']}: {n.props.get('definition', '')}")
+                used.append(f"definition:{n.props['term_id']}")
+        vecs: list[np.ndarray] = []
+        if texts:
+            vecs.extend(eng.embedder.embed_queries([f"{st.query.text}\n{t}" for t in texts[:3]]))
+        # the closest violating examples, averaged with the content (no new embedding needed)
+        ex_keys = eng.catalog.allowed_example_keys(u.at, u.jurisdiction)
+        near = eng.index.search(st.qvec, 3, ex_keys)
+        for key, _score in near:
+            v = eng.index.get_vector(key)
+            if v is not None:
+                m = st.qvec + v
+                vecs.append(m / np.linalg.norm(m))
+                used.append(f"example:{key}")
+        st.extra_vectors.extend(vecs)
+        # a fresh ranking over the widened candidate set
+        st.ranked, st.hits = [], []
+        return ({"reason": state.get("weak_reason")}, {"expansions": used}, {"weak_reason": ""})
+
+    @_step("adjudicate")
+    def adjudicate(self, state: AgentState):
+        st = state["st"]
+        url = self.settings.llm_url
+        borderline = [h for h in st.hits if h.verdict in ("possibly_applies", "exception_may_apply")]
+        if not url:
+            return ({"borderline": len(borderline)}, {"skipped": "no LLM configured"}, {"llm_used": False})
+        if not borderline:
+            return ({"borderline": 0}, {"skipped": "nothing borderline"}, {"llm_used": False})
+        prompt = {
+            "content": st.query.text,
+            "rules": [{"rule_id": h.rule_id, "text": h.text, "verdict": h.verdict,
+                       "exceptions": [x.rule_id for x in h.exceptions_checked]} for h in borderline],
+            "instruction": "For each rule answer applies, exception_may_apply, possibly_applies or not_applicable. "
+                           'Reply with JSON {"verdicts": {"RULE_ID": "verdict"}}.',
+        }
+        try:
+            resp = httpx.post(
+                url.rstrip("/") + "/chat/completions",
+                json={"model": self.settings.llm_model, "temperature": 0,
+                      "messages": [{"role": "system", "content": "You are a content policy adjudicator."},
+                                   {"role": "user", "content": json.dumps(prompt, ensure_ascii=False)}]},
+                timeout=self.settings.llm_timeout_s,
+            )
+            resp.raise_for_status()
+            content = resp.json()["choices"][0]["message"]["content"]
+            verdicts = json.loads(content[content.index("{"): content.rindex("}") + 1]).get("verdicts", {})
+        except Exception as exc:  # unreachable, timeout, malformed: keep our own verdicts
+            return ({"borderline": len(borderline), "url": url},
+                    {"fallback": f"LLM unavailable ({type(exc).__name__}: {str(exc)[:120]}); kept deterministic verdicts"},
+                    {"llm_used": False})
+        changed = {}
+        allowed = {"applies", "exception_may_apply", "possibly_applies", "not_applicable"}
+        for h in borderline:
+            v = verdicts.get(h.rule_id)
+            if v in allowed and v != h.verdict:
+                changed[h.rule_id] = f"{h.verdict} -> {v}"
+                h.verdict = v  # type: ignore[assignment]
+        st.hits = [h for h in st.hits if h.verdict != "not_applicable"]
+        return ({"borderline": len(borderline)}, {"changed": changed}, {"llm_used": True})
+
+    @_step("explain")
+    def explain(self, state: AgentState):
+        st = state["st"]
+        decisions = self._decisions(st)
+        st.__dict__["decisions"] = decisions
+        return ({"hits": len(st.hits)},
+                {"decisions": [{"rule_id": d.rule_id, "verdict": d.verdict, "confidence": d.confidence}
+                               for d in decisions]}, {})
+
+    # ------------------------------------------------------------------ building the answer
+    def _confidence(self, score: float, verdict: str) -> float:
+        w = self.retriever.w
+        x = (score - w.possible) / max(w.apply - w.possible, 1e-6)  # 0 at "possible", 1 at "apply"
+        base = 1.0 / (1.0 + float(np.exp(-2.5 * (x - 0.5))))
+        if verdict == "exception_may_apply":
+            base *= 0.8
+        return round(min(max(base, 0.0), 1.0), 3)
+
+    def _decisions(self, st: RetrievalState) -> list[RuleDecision]:
+        out = []
+        for h in st.hits:
+            parts = []
+            for e in h.evidence:
+                if e.signal == "vector":
+                    parts.append(f"the content is close to the rule text (cosine {e.score:.3f})")
+                elif e.signal == "example":
+                    parts.append(f"it resembles a labelled violating example ({e.score:.3f})")
+                elif e.signal == "term":
+                    parts.append(e.detail)
+                else:
+                    parts.append(f"graph path {e.detail}")
+            why = f"{h.rule_id} ({h.policy_title}: {h.title}) — " + "; ".join(parts)
+            if h.verdict == "exception_may_apply":
+                exc = [x for x in h.exceptions_checked if x.score >= h.score - self.retriever.w.exception_margin]
+                why += "; but exception " + ", ".join(f"{x.rule_id} ({x.title}, {x.score:.3f})" for x in exc) + \
+                       " may carve the content out: review the context"
+            elif h.exceptions_checked:
+                why += "; exceptions checked and not matched: " + ", ".join(x.rule_id for x in h.exceptions_checked)
+            ovr = [o for o in h.overrides_checked if o.score > 0]
+            if ovr:
+                why += "; regional override " + ", ".join(o.rule_id for o in ovr) + " applies in " + \
+                       str(st.understood.jurisdiction if st.understood else "")
+            out.append(RuleDecision(rule_id=h.rule_id, policy_id=h.policy_id, category=h.category, verdict=h.verdict,
+                                    confidence=self._confidence(h.score, h.verdict), rationale=why,
+                                    citations=h.citations))
+        # the nearest rules that did not make it, so a reviewer sees what was ruled out
+        shown = {h.rule_id for h in st.hits}
+        for c in [c for c in st.ranked if c.entry.kind != "allowed" and c.entry.rule_id not in shown][:2]:
+            node = st.nodes.get(c.entry.node_id)
+            if node is None:
+                continue
+            out.append(RuleDecision(
+                rule_id=c.entry.rule_id, policy_id=c.entry.policy_id, category=c.entry.category,
+                verdict="not_applicable", confidence=round(1 - self._confidence(c.score, "applies"), 3),
+                rationale=f"{c.entry.rule_id} was the nearest other rule (score {c.score:.3f}) but below the "
+                          f"threshold {self.retriever.w.possible} or far behind the best rule",
+                citations=[self.engine.citation(node.props, node.props.get("section_title", ""), node.props["language"])],
+            ))
+        return out
+
+    def render(self, st: RetrievalState, max_tokens: int = 600) -> list[RenderedPolicy]:
+        """Each applicable policy as a self-contained text for a downstream moderation model."""
+        u = st.understood
+        lang = u.language if u else "en"
+        by_policy: dict[str, list] = {}
+        for h in st.hits:
+            by_policy.setdefault(h.policy_id, []).append(h)
+        out = []
+        for pid, hits in by_policy.items():
+            info = self._policy_parts(pid, lang)
+            lines = [f"# {info['title']} ({info['category']})",
+                     "Decide whether the content violates this policy. It applies only as written below; "
+                     "if an allowed case fits, the content does not violate."]
+            if info["definitions"]:
+                lines.append("## Definitions")
+                lines += [f"- {d}" for d in info["definitions"][:4]]
+            lines.append("## Violates")
+            hit_ids = {h.rule_id for h in hits}
+            for h in hits:
+                lines.append(f"- [{h.rule_id}] {h.title}: {h.text}")
+            for rid, title in info["prohibited"]:
+                if rid not in hit_ids:
+                    lines.append(f"- [{rid}] {title}")
+            if info["allowed"]:
+                lines.append("## Allowed")
+                lines += [f"- [{rid}] {title}: {text}" for rid, title, text in info["allowed"]]
+            if info["examples"]:
+                lines.append("## Examples")
+                lines += [f"- ({lab}) {txt}" for lab, txt in info["examples"][:3]]
+            text = _fit("\n".join(lines), max_tokens)
+            out.append(RenderedPolicy(policy_id=pid, title=info["title"], category=info["category"], text=text,
+                                      approx_tokens=_tokens(text)))
+        return out
+
+    def _policy_parts(self, pid: str, lang: str) -> dict:
+        key = (id(self.engine.catalog), pid, lang)
+        if key in self._render_cache:
+            return self._render_cache[key]
+        eng = self.engine
+        pol = eng.graph.get_node(f"policy:{pid}")
+        version = pol.props["version"] if pol else None
+        rules = [e for e in eng.catalog.rules.values() if e.policy_id == pid and e.version == version]
+        nodes = {n.id: n for n in eng.graph.get_nodes([e.node_id for e in rules])}
+
+        def txt(n, field):
+            v = n.props.get(field + "s") or {}
+            return v.get(lang) or n.props.get(field, "")
+
+        prohibited, allowed = [], []
+        for e in sorted(rules, key=lambda e: e.rule_id):
+            n = nodes.get(e.node_id)
+            if n is None:
+                continue
+            title = (n.props.get("titles") or {}).get(lang) or n.props.get("title", "")
+            body = n.props["text"].get(lang) or n.props["text"][n.props["language"]]
+            if e.kind == "allowed":
+                allowed.append((e.rule_id, title, _first_sentence(body)))
+            elif "GLOBAL" in e.jurisdictions:
+                prohibited.append((e.rule_id, title))
+        terms = [f"{o.props['term']}: {o.props.get('definition', '')}"
+                 for _, o in eng.graph.neighbors([f"policy:{pid}"], ["DEFINES"], "out")]
+        examples = [(n.props["label"].replace("_", "-"), n.props["text"])
+                    for n in eng.graph.find_nodes("Example", {"policy_id": pid})][:3]
+        parts = {"title": pol.props["title"] if pol else pid, "category": pol.props["category"] if pol else "",
+                 "prohibited": prohibited, "allowed": allowed, "definitions": terms, "examples": examples}
+        _ = txt
+        if len(self._render_cache) > 512:
+            self._render_cache.clear()
+        self._render_cache[key] = parts
+        return parts
+
+    # ------------------------------------------------------------------ entry points
+    def decide(self, query: ContentQuery | str, render: bool = True) -> Decision:
+        q = query if isinstance(query, ContentQuery) else ContentQuery(text=query)
+        t = time.perf_counter()
+        st = RetrievalState(query=q)
+        final: dict[str, Any] = self.graph.invoke({"st": st, "passes": 0, "trace": []})
+        st.timings["agent_total"] = (time.perf_counter() - t) * 1000.0
+        ctx = self.retriever.to_context(st)
+        rendered = self.render(st) if render else []
+        return Decision(
+            context=ctx, decisions=st.__dict__.get("decisions", []),
+            ranked_categories=self.retriever.ranked_categories(st),
+            second_pass=final.get("passes", 1) > 1, llm_used=bool(final.get("llm_used")),
+            trace=final.get("trace", []), rendered=rendered,
+        )
+
+    def render_text(self, d: Decision, trace: bool = False) -> str:
+        u = d.context.query
+        lines = [f"content language: {u.language}{' (detected)' if u.language_detected else ''}; "
+                 f"jurisdiction: {u.jurisdiction or 'global'}; date: {u.at}"]
+        if u.linked_terms:
+            lines.append("linked terms: " + ", ".join(f"{t.term} ('{t.alias}')" for t in u.linked_terms))
+        hits = {h.rule_id: h for h in d.context.rules}
+        if not any(x.verdict != "not_applicable" for x in d.decisions):
+            lines.append("\nNo rule applies.")
+        for x in d.decisions:
+            h = hits.get(x.rule_id)
+            lines.append(f"\n{x.rule_id}  [{x.verdict}]  confidence {x.confidence:.2f}"
+                         + (f"  {h.policy_title} › {h.title}" if h else ""))
+            if h:
+                lines.append(f"  {h.category.value} · {h.kind} · severity {h.severity} · actions "
+                             f"{', '.join(h.actions)} · {', '.join(h.jurisdictions)}")
+                lines.append(f"  {h.text[:300]}{'…' if len(h.text) > 300 else ''}")
+            lines.append(f"  why: {x.rationale}")
+            c = x.citations[0] if x.citations else None
+            if c:
+                span = f", chars {c.span.start}-{c.span.end} (line {c.span.line})" if c.span else ""
+                lines.append(f"  cite: {c.document} § {c.section} v{c.version}{span}")
+        if d.second_pass:
+            lines.append("\n(answered after a second retrieval pass)")
+        if trace:
+            lines.append("\ntrace:")
+            for s in d.trace:
+                lines.append(f"  {s.node:<13} {s.ms:8.2f} ms  in={json.dumps(s.inputs, ensure_ascii=False)[:160]}")
+                lines.append(f"  {'':<13} {'':>8}     out={json.dumps(s.outputs, ensure_ascii=False)[:240]}")
+        lines.append("\ntimings (ms): " + ", ".join(f"{k} {v:.1f}" for k, v in d.context.timings_ms.items()))
+        return "\n".join(lines)
+
+
+def _tokens(text: str) -> int:
+    # about 4 characters per token for Latin scripts; other scripts tokenise denser
+    ascii_share = sum(1 for ch in text if ord(ch) < 128) / max(len(text), 1)
+    return int(len(text) / (4.0 if ascii_share > 0.8 else 2.0)) + 1
+
+
+def _fit(text: str, max_tokens: int) -> str:
+    if _tokens(text) <= max_tokens:
+        return text
+    lines = text.split("\n")
+    while lines and _tokens("\n".join(lines)) > max_tokens:
+        lines.pop()
+    return "\n".join(lines)
+
+
+def _first_sentence(text: str, limit: int = 220) -> str:
+    for sep in (". ", "。", "। ", "؟ ", "! "):
+        i = text.find(sep)
+        if 0 < i < limit:
+            return text[: i + 1]
+    return text[:limit] + ("…" if len(text) > limit else "")
