@@ -36,13 +36,14 @@ def main() -> None:
     items = load_devset()
     base = Weights()
     grid = {
-        "hub": [1.0, 1.5, 2.0],
-        "category_pool": [1, 2, 3],
-        "example": [0.4],
+        "hub": [0.5, 0.75],
+        "knn_k": [15, 20, 30],
+        "knn_tau": [0.02, 0.03],
+        "term_category": [0.2, 0.3],
     }
     rows = []
     for values in itertools.product(*grid.values()):
-        w = dataclasses.replace(base, **dict(zip(grid, values, strict=True)), vector=1.0 - dict(zip(grid, values))["example"])
+        w = dataclasses.replace(base, **dict(zip(grid, values, strict=True)))
         r = evaluate(engine, items, w)
         rows.append((r, dict(zip(grid, values, strict=True))))
         print(dict(zip(grid, values, strict=True)), r, flush=True)

@@ -39,6 +39,7 @@ class Catalog:
     rules: dict[str, RuleEntry] = field(default_factory=dict)  # by node id
     examples: dict[str, ExampleEntry] = field(default_factory=dict)  # by node id
     by_rule_id: dict[str, list[RuleEntry]] = field(default_factory=dict)
+    term_category: dict[str, str] = field(default_factory=dict)  # term id -> its policy's category
     _filters: dict[tuple, set[str]] = field(default_factory=dict)
 
     @classmethod
@@ -53,6 +54,10 @@ class Catalog:
             cat.by_rule_id.setdefault(e.rule_id, []).append(e)
         for versions in cat.by_rule_id.values():
             versions.sort(key=lambda e: e.version)
+        policy_cat = {n.props["policy_id"]: n.props["category"] for n in graph.find_nodes("Policy")}
+        for n in graph.find_nodes("Term"):
+            if n.props.get("policy_id") in policy_cat:
+                cat.term_category[n.props["term_id"]] = policy_cat[n.props["policy_id"]]
         for n in graph.find_nodes("Example"):
             p = n.props
             cat.examples[n.id] = ExampleEntry(n.id, p["rule_id"], int(p.get("version", 1)), p["label"])

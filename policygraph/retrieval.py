@@ -45,13 +45,16 @@ class Weights:
     reference: float = 0.0
     k_rules: int = 60
     k_examples: int = 30
-    apply: float = 0.84
-    possible: float = 0.815
+    apply: float = 0.86
+    possible: float = 0.825
     exception_margin: float = 0.015
-    exception_floor: float = 0.815
+    exception_floor: float = 0.825
     relative_cut: float = 0.05  # drop rules this far below the best one
-    category_pool: int = 3
-    hub: float = 1.0  # CSLS-style hubness correction: minus hub * (vector's mean neighbour similarity - corpus mean)
+    knn_k: int = 30
+    knn_tau: float = 0.03
+    term_category: float = 0.2
+    category_prior: float = 0.05  # rule score bonus: prior * probability of the rule's category
+    hub: float = 0.75  # CSLS-style hubness correction: minus hub * (vector's mean neighbour similarity - corpus mean)
 
 
 @dataclass
@@ -82,7 +85,8 @@ class RetrievalState:
     hits: list[RuleHit] = field(default_factory=list)
     timings: dict[str, float] = field(default_factory=dict)
     extra_vectors: list[np.ndarray] = field(default_factory=list)  # second-pass expansions
-    category_signals: dict[str, list[float]] = field(default_factory=dict)  # category -> key scores
+    signals: list[tuple[float, str]] = field(default_factory=list)  # (score, category) per matched vector
+    category_probs: dict[str, float] = field(default_factory=dict)
 
 
 class Retriever:
@@ -161,7 +165,7 @@ class Retriever:
                 node_id, lang = key.rsplit("|", 1)
                 c = self._cand(st, cat.rules[node_id])
                 if c.entry.kind != "allowed":
-                    st.category_signals.setdefault(c.entry.category, []).append(score * damp)
+                    st.signals.append((score * damp, c.entry.category))
                 if score * damp > c.vector:
                     c.vector, c.vector_lang = score * damp, lang
             for key, score in eng.index.search(vec, self.w.k_examples, ex_keys):
@@ -172,7 +176,7 @@ class Retriever:
                     continue
                 c = self._cand(st, entry)
                 if ex.label == "violating" and entry.kind != "allowed":
-                    st.category_signals.setdefault(entry.category, []).append(score * damp)
+                    st.signals.append((score * damp, entry.category))
                 if ex.label == "violating":
                     if score * damp > c.example:
                         c.example, c.example_text = score * damp, key
@@ -252,11 +256,13 @@ class Retriever:
     def fuse(self, st: RetrievalState) -> None:
         t = time.perf_counter()
         w = self.w
+        st.category_probs = self.category_scores(st)
         for c in st.candidates.values():
             c.score = (
                 w.vector * c.vector
                 + w.example * max(c.vector, c.example)
                 + w.term * min(len(c.terms), w.term_cap)
+                + w.category_prior * st.category_probs.get(c.entry.category, 0.0)
             )
         st.ranked = sorted(st.candidates.values(), key=lambda c: (-c.score, c.entry.rule_id))
         st.timings["fuse"] = _ms(t)
@@ -388,17 +394,28 @@ class Retriever:
         return self.to_context(st)
 
     def ranked_categories(self, st: RetrievalState) -> list[str]:
-        """Categories ranked by the mean of their two best signals (rule texts in any language and
-        violating examples), plus the term signal: pooling over several pieces of evidence is steadier
-        than the single best rule."""
-        scores = self.category_scores(st)
-        return sorted(scores, key=lambda c: -scores[c])
+        scores = st.category_probs or self.category_scores(st)
+        return sorted(scores, key=lambda c: (-scores[c], c))
 
     def category_scores(self, st: RetrievalState) -> dict[str, float]:
-        out = {}
-        for cat, vals in st.category_signals.items():
-            top = sorted(vals, reverse=True)[: self.w.category_pool]
-            out[cat] = float(np.mean(top))
+        """Which categories the content belongs to: a soft k-nearest-neighbour vote over the best
+        matching vectors (rule texts in any language and violating examples), plus a bonus for every
+        category whose defined terms the content mentions. A vote over many pieces of evidence is
+        steadier than the single best rule, and terms catch slang the embedder does not know."""
+        w = self.w
+        top = sorted(st.signals, key=lambda x: -x[0])[: w.knn_k]
+        out: dict[str, float] = {}
+        if top:
+            best = top[0][0]
+            for score, cat in top:
+                out[cat] = out.get(cat, 0.0) + float(np.exp((score - best) / w.knn_tau))
+            total = sum(out.values())
+            out = {c: v / total for c, v in out.items()}
+        u = st.understood
+        if u is not None:
+            term_cats = self.engine.catalog.term_category
+            for cat in {term_cats.get(t.term_id) for t in u.linked_terms} - {None}:
+                out[cat] = out.get(cat, 0.0) + w.term_category  # type: ignore[index]
         return out
 
 

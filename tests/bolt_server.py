@@ -100,6 +100,27 @@ class BoltServer:
         except OSError:
             return "<no log>"
 
+    def create_database(self, name: str) -> None:
+        """Create another (empty) database on this server, through ArcadeDB's HTTP API."""
+        import base64
+        import json
+        import urllib.error
+        import urllib.request
+
+        token = base64.b64encode(f"{self.user}:{self.password}".encode()).decode()
+        request = urllib.request.Request(
+            f"http://127.0.0.1:{self.http_port}/api/v1/server",
+            data=json.dumps({"command": f"create database {name}"}).encode(),
+            headers={"Authorization": f"Basic {token}", "Content-Type": "application/json"},
+            method="POST",
+        )
+        try:
+            with urllib.request.urlopen(request, timeout=30) as response:
+                response.read()
+        except urllib.error.HTTPError as exc:
+            body = exc.read().decode("utf-8", "replace")
+            raise BoltServerError(f"cannot create database {name!r} on {self.uri}: {exc.code} {body}") from exc
+
     def stop(self, timeout: float = 15.0) -> None:
         """Terminate the server (SIGTERM, then SIGKILL after `timeout`) and remove its directory."""
         atexit.unregister(self.stop)

@@ -1,0 +1,439 @@
+"""The HTTP API: `create_app(engine, api_config) -> FastAPI`.
+
+One Engine per process. The agent's work is CPU-bound, so every engine call runs in the threadpool
+(plain `def` endpoints, or `run_in_threadpool`); the event loop only moves bytes. See docs/api.md.
+"""
+
+import contextlib
+import datetime as dt
+import json
+import logging
+from typing import Annotated, Any
+
+from fastapi import Body, Depends, FastAPI, Path, Query, Request, Response
+from fastapi.concurrency import run_in_threadpool
+from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
+from starlette.datastructures import UploadFile
+
+from api.config import ApiConfig, KeyStore, Role, allows, key_id
+from api.errors import ApiError, ErrorResponse, install_error_handlers
+from api.middleware import BodyLimitMiddleware, Metrics, ObservabilityMiddleware
+from api.service import PolicyService
+from policygraph.engine import Engine
+from policygraph.models import ContentQuery, Decision, IngestReport, PolicySummary, RuleView
+
+log = logging.getLogger("api")
+
+VERSION = "0.1.0"
+UPLOAD_PATH = "/v1/policies"
+
+# --------------------------------------------------------------------------- examples (OpenAPI)
+
+CONTEXT_EXAMPLES = {
+    "praise": {
+        "summary": "Praise of a terrorist attack",
+        "value": {"text": "Glory to the brothers who carried out the attack yesterday, join them!",
+                  "jurisdiction": "DE"},
+    },
+    "multilingual": {
+        "summary": "Spanish content, language detected, a point in time",
+        "value": {"text": "Compra seguidores baratos, 10.000 por 5 euros", "at": "2026-06-01", "top_k": 3},
+    },
+}
+
+BATCH_EXAMPLE = {
+    "two": {
+        "summary": "Two items",
+        "value": {"items": [{"text": "Glory to the brothers who carried out the attack"},
+                            {"text": "Lose 10 kg in a week: just stop eating"}]},
+    }
+}
+
+UPLOAD_JSON_EXAMPLE = {
+    "filename": "gambling.md",
+    "content": "---\nid: gambling\ntitle: Gambling\ncategory: regulated_goods\nversion: 1\nlanguage: en\n---\n\n"
+               "## Online gambling\n\n### GB-1.1 Unlicensed gambling promotion\n"
+               "{kind: prohibited, severity: high, actions: [remove]}\n\n"
+               "Content that promotes unlicensed online casinos or betting services.\n",
+}
+
+DECISION_EXAMPLE = {
+    "context": {
+        "query": {"text": "Glory to the brothers who carried out the attack", "language": "en",
+                  "language_detected": True, "jurisdiction": None, "at": "2026-11-24", "linked_terms": []},
+        "rules": [{
+            "rule_id": "VE-1.1", "policy_id": "violent-extremism", "policy_title": "Violent Extremism",
+            "category": "violent_extremism", "version": 3, "kind": "prohibited", "severity": "high",
+            "actions": ["remove", "strike"], "jurisdictions": ["GLOBAL"], "title": "Praise of violent extremists",
+            "text": "Content that praises, celebrates or justifies a violent extremist organisation...",
+            "text_language": "en", "score": 0.82, "verdict": "applies",
+            "evidence": [{"signal": "vector", "score": 0.87, "detail": "rule text similarity"}],
+            "exceptions_checked": [{"rule_id": "VE-1.4", "title": "News reporting and documentary",
+                                    "relation": "exception", "score": 0.41}],
+            "overrides_checked": [], "definitions": [],
+            "citations": [{"document": "policies/violent-extremism.md", "policy_id": "violent-extremism",
+                           "section": "Praise, support and recruitment", "version": 3, "language": "en",
+                           "span": {"start": 1830, "end": 2012, "line": 41}}],
+        }],
+        "categories": ["violent_extremism"],
+        "rationale": "VE-1.1 applies: the content praises an attack; no exception matched.",
+        "timings_ms": {"embed": 14.1, "vector": 1.2, "graph": 2.3, "total": 21.0},
+    },
+    "decisions": [{"rule_id": "VE-1.1", "policy_id": "violent-extremism", "category": "violent_extremism",
+                   "verdict": "applies", "confidence": 0.86, "rationale": "Praises an attack.", "citations": []}],
+    "ranked_categories": ["violent_extremism"],
+    "second_pass": False, "llm_used": False,
+    "trace": [{"node": "retrieve", "inputs": {"top_k": 5}, "outputs": {"rules": 3}, "ms": 20.5}],
+    "rendered": [],
+}
+
+
+def _responses(*codes: int) -> dict[int | str, dict[str, Any]]:
+    docs = {
+        400: "Refused document: file, line and problem; nothing was changed",
+        401: "No API key, or an unknown one",
+        403: "The key's role does not allow this",
+        404: "No such rule or policy",
+        409: "The document conflicts with what is stored (e.g. an older version)",
+        413: "Request body over the size limit",
+        415: "Unsupported content type",
+        422: "Invalid request: malformed JSON, an invalid or unknown field, content or batch over the limit",
+        503: "Not ready (agent unavailable or empty corpus)",
+    }
+    return {c: {"model": ErrorResponse, "description": docs[c]} for c in codes}
+
+
+# --------------------------------------------------------------------------- request / response models
+
+
+class BatchResponse(BaseModel):
+    count: int
+    results: list[Decision]
+
+
+class PolicyList(BaseModel):
+    count: int
+    policies: list[PolicySummary]
+
+
+class UploadJson(BaseModel):
+    """A policy document sent as JSON; the file name's suffix picks the format."""
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [UPLOAD_JSON_EXAMPLE]})
+
+    filename: str = Field(min_length=1, max_length=255, description="e.g. gambling.md, rules.yaml")
+    content: str = Field(min_length=1, description="The document text (UTF-8)")
+
+
+class Health(BaseModel):
+    status: str
+    model_config = ConfigDict(json_schema_extra={"examples": [{"status": "ok"}]})
+
+
+class Ready(BaseModel):
+    status: str
+    policies: int
+    rules: int
+    agent: bool
+    problems: list[str] = Field(default_factory=list)
+    model_config = ConfigDict(json_schema_extra={"examples": [
+        {"status": "ready", "policies": 14, "rules": 177, "agent": True, "problems": []}]})
+
+
+def _request_models(cfg: ApiConfig) -> tuple[type[ContentQuery], type[BaseModel]]:
+    """The request models carry the configured limits, so validation and the OpenAPI schema agree."""
+    context_req = create_model(
+        "ContextRequest",
+        __base__=ContentQuery,
+        text=(str, Field(min_length=1, max_length=cfg.max_content_chars,
+                         description=f"The content: caption, comment, transcript... (at most "
+                                     f"{cfg.max_content_chars:,} characters)")),
+    )
+    batch_req = create_model(
+        "BatchRequest",
+        __config__=ConfigDict(extra="forbid", json_schema_extra={"examples": [BATCH_EXAMPLE["two"]["value"]]}),
+        items=(list[context_req], Field(min_length=1, max_length=cfg.max_batch_size,  # type: ignore[valid-type]
+                                        description=f"At most {cfg.max_batch_size} items")),
+    )
+    return context_req, batch_req
+
+
+# --------------------------------------------------------------------------- auth
+
+_api_key_header = APIKeyHeader(name="X-API-Key", auto_error=False, description="API key (agent, author or admin)")
+_bearer = HTTPBearer(auto_error=False, description="The same API key as a bearer token")
+
+
+def _auth_dependency(keys: KeyStore, needed: Role):
+    def check(request: Request,
+              api_key: Annotated[str | None, Depends(_api_key_header)] = None,
+              bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)] = None) -> str:
+        key = api_key or (bearer.credentials if bearer else None)
+        state = request.scope.setdefault("state", {})
+        if key:
+            state["key_id"] = key_id(key)
+        role = keys.role_of(key)
+        if role is None:
+            raise ApiError(401, "unauthorized", "an API key is required (header X-API-Key or Authorization: Bearer)"
+                           if not key else "unknown API key", headers={"WWW-Authenticate": 'Bearer realm="policygraph"'})
+        state["role"] = role
+        if not allows(role, needed):
+            raise ApiError(403, "forbidden", f"this endpoint needs the {needed} role; the key has the {role} role")
+        return role
+
+    return check
+
+
+class _McpAuth:
+    """ASGI wrapper: the MCP endpoint needs an agent key like the read endpoints."""
+
+    def __init__(self, app, keys: KeyStore) -> None:
+        self.app, self.keys = app, keys
+
+    async def __call__(self, scope, receive, send) -> None:
+        if scope["type"] == "http":
+            headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope.get("headers", [])}
+            key = headers.get("x-api-key")
+            auth = headers.get("authorization", "")
+            if not key and auth.lower().startswith("bearer "):
+                key = auth[7:].strip()
+            state = scope.setdefault("state", {})
+            if key:
+                state["key_id"] = key_id(key)
+            role = self.keys.role_of(key)
+            if role is None:
+                state["error_code"] = "unauthorized"
+                from api.middleware import _send_json
+
+                await _send_json(send, 401, {"error": {"code": "unauthorized", "message": "an API key is required"
+                                                       if not key else "unknown API key"}},
+                                 [(b"www-authenticate", b'Bearer realm="policygraph"')])
+                return
+            state["role"] = role
+        await self.app(scope, receive, send)
+
+
+# --------------------------------------------------------------------------- the app
+
+
+def create_app(engine: Engine, api_config: ApiConfig | None = None, *, service: PolicyService | None = None,
+               mount_mcp: bool | None = None) -> FastAPI:
+    cfg = api_config or ApiConfig()
+    svc = service or PolicyService(engine, max_content_chars=cfg.max_content_chars)
+    keys = KeyStore.from_config(cfg)
+    if not len(keys):
+        log.warning("no API keys configured (POLICYGRAPH_API_KEYS or POLICYGRAPH_API_KEYS_FILE): "
+                    "every endpoint but /healthz, /readyz and /metrics will answer 401")
+    metrics = Metrics(stats_fn=svc.stats)
+    ContextRequest, BatchRequest = _request_models(cfg)
+    agent_role = Depends(_auth_dependency(keys, "agent"))
+    author_role = Depends(_auth_dependency(keys, "author"))
+
+    mcp_path = cfg.mcp_path if (mount_mcp if mount_mcp is not None else bool(cfg.mcp_path)) else ""
+    mcp_server = None
+    if mcp_path:
+        from api.mcp_server import build_mcp_server
+
+        mcp_server = build_mcp_server(svc)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI):
+        if mcp_server is not None:
+            async with mcp_server.session_manager.run():
+                yield
+        else:
+            yield
+
+    app = FastAPI(
+        title="PolicyGraph API",
+        version=VERSION,
+        summary="Which policy rules apply to this content, and why.",
+        description=(
+            "Ask which Trust & Safety policy rules apply to a piece of content; read rules and policies; "
+            "upload policy documents.\n\n"
+            "**Auth**: send an API key in `X-API-Key` (or `Authorization: Bearer <key>`). Roles: `agent` reads "
+            "(context, rules, policies), `author` also uploads, `admin` may do everything.\n\n"
+            "**Errors** are always `{\"error\": {\"code\", \"message\", \"field\"?, ...}}`."
+        ),
+        lifespan=lifespan,
+        openapi_tags=[
+            {"name": "context", "description": "Which rules apply to content (the agent's decision)"},
+            {"name": "rules", "description": "Rules as stored, at a point in time, in a language"},
+            {"name": "policies", "description": "Policy documents: list, read, upload"},
+            {"name": "ops", "description": "Health, readiness, metrics"},
+        ],
+    )
+    app.state.service = svc
+    app.state.metrics = metrics
+    app.state.api_config = cfg
+    install_error_handlers(app)
+
+    # ------------------------------------------------------------------ context
+    @app.post("/v1/context", response_model=Decision, tags=["context"], dependencies=[agent_role],
+              summary="Which rules apply to this content",
+              responses={**_responses(401, 403, 413, 422, 503),
+                         200: {"content": {"application/json": {"example": DECISION_EXAMPLE}}}})
+    def context(query: Annotated[ContextRequest, Body(openapi_examples=CONTEXT_EXAMPLES)]) -> Decision:  # type: ignore[valid-type]
+        """Runs the policy agent on the content: the PolicyContext (ranked rules with evidence and
+        citations), a verdict per rule, the agent's trace and the applicable policies rendered for a
+        downstream moderation model."""
+        decision = svc.decide(ContentQuery.model_validate(query.model_dump()))
+        metrics.decisions.inc()
+        return decision
+
+    @app.post("/v1/context/batch", response_model=BatchResponse, tags=["context"], dependencies=[agent_role],
+              summary=f"Several contents at once (at most {cfg.max_batch_size})",
+              responses=_responses(401, 403, 413, 422, 503))
+    def context_batch(batch: Annotated[BatchRequest, Body(openapi_examples=BATCH_EXAMPLE)]) -> BatchResponse:  # type: ignore[valid-type]
+        """One decision per item, in order, all against the same corpus version."""
+        queries = [ContentQuery.model_validate(i.model_dump()) for i in batch.items]  # type: ignore[attr-defined]
+        results = svc.decide_many(queries)
+        metrics.decisions.inc(len(results))
+        return BatchResponse(count=len(results), results=results)
+
+    # ------------------------------------------------------------------ rules
+    @app.get("/v1/rules/{rule_id}", response_model=RuleView, tags=["rules"], dependencies=[agent_role],
+             summary="One rule: the version in force at a date, in a language",
+             responses=_responses(401, 403, 404, 422))
+    def get_rule(
+        rule_id: Annotated[str, Path(description="Rule id, e.g. VE-1.1", examples=["VE-1.1"], max_length=64)],
+        at: Annotated[dt.date | None, Query(description="The version in force on this date (default today)",
+                                            examples=["2026-06-01"])] = None,
+        lang: Annotated[str | None, Query(description="Text in this language when a translation exists",
+                                          examples=["de"], max_length=16)] = None,
+    ) -> RuleView:
+        return svc.get_rule(rule_id, at=at, lang=lang)
+
+    # ------------------------------------------------------------------ policies
+    @app.get("/v1/policies", response_model=PolicyList, tags=["policies"], dependencies=[agent_role],
+             summary="Every stored policy", responses=_responses(401, 403))
+    def list_policies() -> PolicyList:
+        items = svc.list_policies()
+        return PolicyList(count=len(items), policies=items)
+
+    @app.get("/v1/policies/{policy_id}", tags=["policies"], dependencies=[agent_role],
+             summary="One policy with its sections, rules and definitions",
+             responses={**_responses(401, 403, 404), 200: {"content": {"application/json": {"example": {
+                 "policy_id": "violent-extremism", "title": "Violent Extremism", "category": "violent_extremism",
+                 "version": 3, "status": "published", "languages": ["ar", "de", "en", "es", "hi"],
+                 "sections": [{"section_id": "praise-support-and-recruitment",
+                               "title": "Praise, support and recruitment",
+                               "rules": [{"rule_id": "VE-1.1", "title": "Praise of violent extremists",
+                                          "kind": "prohibited", "severity": "high", "jurisdictions": ["GLOBAL"]}]}],
+                 "definitions": [{"term_id": "terrorist-organisation", "term": "terrorist organisation",
+                                  "definition": "A group that uses or threatens violence against civilians..."}]}}}}})
+    def get_policy(policy_id: Annotated[str, Path(description="Policy id", examples=["violent-extremism"],
+                                                  max_length=128)]) -> dict[str, Any]:
+        return svc.get_policy(policy_id)
+
+    @app.post(UPLOAD_PATH, response_model=IngestReport, status_code=201, tags=["policies"],
+              dependencies=[author_role], summary="Upload a policy document (authors)",
+              responses={**_responses(400, 401, 403, 409, 413, 415, 422),
+                         200: {"model": IngestReport, "description": "The document was already stored as given"}},
+              openapi_extra={"requestBody": {"required": True, "content": {
+                  "multipart/form-data": {"schema": {
+                      "type": "object", "required": ["file"],
+                      "properties": {"file": {"type": "string", "format": "binary",
+                                              "description": "The document; its name's suffix picks the format"}}}},
+                  "application/json": {"schema": UploadJson.model_json_schema(),
+                                       "example": UPLOAD_JSON_EXAMPLE},
+              }}})
+    async def upload_policy(request: Request, response: Response) -> IngestReport:
+        """Parse, validate and store one document (authoring-format Markdown, plain Markdown, text,
+        HTML, YAML or JSON). All or nothing: a refused document answers 400 with the file, line and
+        problem, and nothing stored changes. Readers see the corpus before or after, never between."""
+        filename, data = await _read_upload(request)
+        try:
+            report = await run_in_threadpool(svc.upload, filename, data)
+        except Exception as exc:
+            from policygraph.errors import PolicyGraphError
+
+            if isinstance(exc, PolicyGraphError):
+                metrics.uploads.labels("refused").inc()
+            raise
+        metrics.uploads.labels("noop" if report.noop else "ok").inc()
+        if report.noop:
+            response.status_code = 200
+        return report
+
+    # ------------------------------------------------------------------ ops
+    @app.get("/healthz", response_model=Health, tags=["ops"], summary="Liveness: the process answers")
+    def healthz() -> Health:
+        return Health(status="ok")
+
+    @app.get("/readyz", response_model=Ready, tags=["ops"], summary="Readiness: agent loaded, corpus not empty",
+             responses={503: {"model": Ready, "description": "Not ready; `problems` says why"}})
+    def readyz(response: Response) -> Ready:
+        problems = []
+        ok, why = svc.agent_ready()
+        if not ok:
+            problems.append(why or "agent unavailable")
+        s = svc.stats()
+        if not s.get("policies"):
+            problems.append("no policies stored")
+        if problems:
+            response.status_code = 503
+        return Ready(status="not_ready" if problems else "ready", policies=s.get("policies", 0),
+                     rules=s.get("rules", 0), agent=ok, problems=problems)
+
+    metrics_deps = [] if cfg.public_metrics else [agent_role]
+
+    @app.get("/metrics", tags=["ops"], dependencies=metrics_deps, summary="Prometheus metrics",
+             response_class=Response,
+             responses={200: {"content": {"text/plain": {"example":
+                                                         "policygraph_http_requests_total{method=\"POST\","
+                                                         "route=\"/v1/context\",status=\"200\"} 42.0\n"}}}})
+    def metrics_endpoint() -> Response:
+        """Request counts, latencies and errors by route, uploads, decisions, and the corpus size."""
+        return Response(generate_latest(metrics.registry), media_type=CONTENT_TYPE_LATEST)
+
+    # ------------------------------------------------------------------ MCP (streamable HTTP)
+    if mcp_server is not None:
+        from starlette.routing import Route
+
+        mcp_asgi = mcp_server.streamable_http_app(streamable_http_path=mcp_path, stateless_http=True,
+                                                  json_response=True, host=cfg.host)
+        app.router.routes.append(Route(mcp_path, endpoint=_McpAuth(mcp_asgi, keys), include_in_schema=False))
+
+    # outermost last: metrics/logging see everything, the body limit runs before any parsing
+    app.add_middleware(BodyLimitMiddleware, max_bytes=cfg.max_request_bytes, upload_max_bytes=cfg.max_upload_bytes,
+                       upload_paths=(UPLOAD_PATH,))
+    static = tuple(r.path for r in app.routes if getattr(r, "path", None) and "{" not in r.path)
+    app.add_middleware(ObservabilityMiddleware, metrics=metrics, mounts=(mcp_path,) if mcp_path else (),
+                       static_paths=static)
+    return app
+
+
+async def _read_upload(request: Request) -> tuple[str, bytes]:
+    ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if ctype == "multipart/form-data":
+        try:
+            form = await request.form(max_files=1, max_fields=10)
+        except Exception as exc:  # malformed multipart
+            raise ApiError(422, "malformed_multipart", f"cannot read the multipart body: {exc}", field="file") from exc
+        try:
+            f = form.get("file")
+            if not isinstance(f, UploadFile):
+                raise ApiError(422, "missing_field", "multipart field 'file' (a file) is required", field="file")
+            return f.filename or "", await f.read()
+        finally:
+            await form.close()
+    if ctype == "application/json" or ctype.endswith("+json"):
+        raw = await request.body()
+        try:
+            data = json.loads(raw)
+        except ValueError as exc:
+            raise ApiError(422, "malformed_json", f"request body is not valid JSON: {exc}", field="body") from None
+        try:
+            up = UploadJson.model_validate(data)
+        except ValidationError as exc:
+            e = exc.errors()[0]
+            field = ".".join(str(p) for p in e["loc"]) or "body"
+            code = {"missing": "missing_field", "extra_forbidden": "unknown_field"}.get(e["type"], "invalid_field")
+            raise ApiError(422, code, f"{field}: {e['msg']}", field=field) from None
+        return up.filename, up.content.encode("utf-8")
+    raise ApiError(415, "unsupported_media_type",
+                   "send the document as multipart/form-data (field 'file') or JSON {filename, content}",
+                   field="content-type")

@@ -1,0 +1,197 @@
+"""The one error body every endpoint returns, and the handlers that build it.
+
+```json
+{"error": {"code": "content_too_long", "message": "...", "field": "text"}}
+```
+
+`code` is stable and machine-readable; `message` is for humans; `field` names the offending request
+field (dotted path into the body, or the query/path parameter name) when there is one; a refused
+upload adds `file`, `line` and `problem`; a validation error with several problems lists them all
+under `errors`.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from api.service import AgentUnavailable, ContentTooLong
+from policygraph.errors import IngestError, NotFound, PolicyGraphError
+
+log = logging.getLogger("api")
+
+
+class FieldError(BaseModel):
+    field: str | None = None
+    code: str
+    message: str
+
+
+class ErrorDetail(BaseModel):
+    code: str = Field(description="Stable machine-readable error code")
+    message: str = Field(description="What went wrong, for a human")
+    field: str | None = Field(None, description="The request field at fault (dotted path), when there is one")
+    file: str | None = Field(None, description="Upload errors: the file that was refused")
+    line: int | None = Field(None, description="Upload errors: the 1-based line of the problem, when known")
+    problem: str | None = Field(None, description="Upload errors: the problem found in the file")
+    errors: list[FieldError] | None = Field(None, description="Validation errors: every problem found")
+
+
+class ErrorResponse(BaseModel):
+    error: ErrorDetail
+
+    model_config = {"json_schema_extra": {"examples": [
+        {"error": {"code": "content_too_long", "message": "text: String should have at most 20000 characters",
+                   "field": "text"}}]}}
+
+
+class ApiError(Exception):
+    def __init__(self, status: int, code: str, message: str, *, field: str | None = None,
+                 headers: dict[str, str] | None = None, **extra: Any) -> None:
+        super().__init__(message)
+        self.status, self.code, self.message, self.field = status, code, message, field
+        self.headers = headers
+        self.extra = extra
+
+
+def error_body(code: str, message: str, **extra: Any) -> dict:
+    return {"error": {"code": code, "message": message, **{k: v for k, v in extra.items() if v is not None}}}
+
+
+def error_response(status: int, code: str, message: str, *, headers: dict[str, str] | None = None,
+                   **extra: Any) -> JSONResponse:
+    return JSONResponse(error_body(code, message, **extra), status_code=status, headers=headers)
+
+
+def _note_error(request: Request, code: str) -> None:
+    """Tell the observability middleware which error code this request ended with."""
+    request.scope.setdefault("state", {})["error_code"] = code
+
+
+# --------------------------------------------------------------------------- validation errors
+
+_TYPE_CODES = {
+    "json_invalid": "malformed_json",
+    "json_type": "malformed_json",
+    "missing": "missing_field",
+    "extra_forbidden": "unknown_field",
+}
+
+
+def _field_path(loc: tuple | list) -> str | None:
+    parts = list(loc)
+    if parts and parts[0] in ("body", "query", "path", "header", "cookie"):
+        parts = parts[1:]
+    if not parts:
+        return "body"
+    return ".".join(str(p) for p in parts)
+
+
+def _code_for(err: dict) -> str:
+    typ = err.get("type", "")
+    loc = [p for p in err.get("loc", ()) if p != "body"]
+    if typ in _TYPE_CODES:
+        return _TYPE_CODES[typ]
+    if typ == "string_too_long" and loc and loc[-1] == "text":
+        return "content_too_long"
+    if typ == "too_long" and loc and loc[-1] == "items":
+        return "batch_too_large"
+    return "invalid_field"
+
+
+def _message_for(err: dict, field: str | None) -> str:
+    msg = str(err.get("msg", "invalid value"))
+    if err.get("type") == "json_invalid":
+        detail = (err.get("ctx") or {}).get("error")
+        pos = err.get("loc", ("body", None))[-1]
+        where = f" at character {pos}" if isinstance(pos, int) else ""
+        return f"request body is not valid JSON{where}" + (f": {detail}" if detail else "")
+    return f"{field}: {msg}" if field else msg
+
+
+async def validation_handler(request: Request, exc: RequestValidationError) -> JSONResponse:
+    errs = list(exc.errors())
+    items: list[FieldError] = []
+    for e in errs:
+        if e.get("type") == "json_invalid":
+            field = "body"
+        else:
+            field = _field_path(e.get("loc", ()))
+        items.append(FieldError(field=field, code=_code_for(e), message=_message_for(e, field)))
+    # the most telling error first: malformed JSON, then limits, then the rest in order
+    rank = {"malformed_json": 0, "batch_too_large": 1, "content_too_long": 2}
+    items.sort(key=lambda f: rank.get(f.code, 9))
+    first = items[0] if items else FieldError(field=None, code="invalid_request", message="invalid request")
+    _note_error(request, first.code)
+    return error_response(422, first.code, first.message, field=first.field,
+                          errors=[i.model_dump(exclude_none=True) for i in items] if len(items) > 1 else None)
+
+
+# --------------------------------------------------------------------------- the rest
+
+
+async def api_error_handler(request: Request, exc: ApiError) -> JSONResponse:
+    _note_error(request, exc.code)
+    return error_response(exc.status, exc.code, exc.message, headers=exc.headers, field=exc.field, **exc.extra)
+
+
+async def ingest_error_handler(request: Request, exc: IngestError) -> JSONResponse:
+    _note_error(request, "invalid_document")
+    return error_response(400, "invalid_document", f"document refused, nothing was changed: {exc}",
+                          field="file", file=exc.path, line=exc.line, problem=exc.problem)
+
+
+async def not_found_handler(request: Request, exc: NotFound) -> JSONResponse:
+    _note_error(request, "not_found")
+    return error_response(404, "not_found", str(exc))
+
+
+async def content_too_long_handler(request: Request, exc: ContentTooLong) -> JSONResponse:
+    _note_error(request, "content_too_long")
+    return error_response(422, "content_too_long", str(exc), field=exc.field)
+
+
+async def agent_unavailable_handler(request: Request, exc: AgentUnavailable) -> JSONResponse:
+    _note_error(request, "not_ready")
+    return error_response(503, "not_ready", str(exc))
+
+
+async def policygraph_error_handler(request: Request, exc: PolicyGraphError) -> JSONResponse:
+    # a StoreError from ingest (e.g. an older version than the stored one) is the client's document
+    _note_error(request, "conflict")
+    return error_response(409, "conflict", str(exc))
+
+
+async def http_exception_handler(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+    codes = {404: "not_found", 405: "method_not_allowed", 401: "unauthorized", 403: "forbidden",
+             413: "request_too_large", 415: "unsupported_media_type"}
+    code = codes.get(exc.status_code, "http_error")
+    _note_error(request, code)
+    message = exc.detail if isinstance(exc.detail, str) else "request failed"
+    if exc.status_code == 404 and message == "Not Found":
+        message = f"no endpoint {request.method} {request.url.path}"
+    return error_response(exc.status_code, code, message, headers=getattr(exc, "headers", None))
+
+
+async def unhandled_handler(request: Request, exc: Exception) -> JSONResponse:
+    log.exception("unhandled error in %s %s", request.method, request.url.path)
+    _note_error(request, "internal_error")
+    return error_response(500, "internal_error", "internal error; see the server log")
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(RequestValidationError, validation_handler)  # type: ignore[arg-type]
+    app.add_exception_handler(ApiError, api_error_handler)  # type: ignore[arg-type]
+    app.add_exception_handler(IngestError, ingest_error_handler)  # type: ignore[arg-type]
+    app.add_exception_handler(NotFound, not_found_handler)  # type: ignore[arg-type]
+    app.add_exception_handler(ContentTooLong, content_too_long_handler)  # type: ignore[arg-type]
+    app.add_exception_handler(AgentUnavailable, agent_unavailable_handler)  # type: ignore[arg-type]
+    app.add_exception_handler(PolicyGraphError, policygraph_error_handler)  # type: ignore[arg-type]
+    app.add_exception_handler(StarletteHTTPException, http_exception_handler)  # type: ignore[arg-type]
+    app.add_exception_handler(Exception, unhandled_handler)

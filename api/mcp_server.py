@@ -1,0 +1,279 @@
+"""The MCP server: the same engine and agent as the HTTP API, as MCP tools and resources.
+
+Tools
+  find_applicable_policies(content, language?, jurisdiction?, at?, top_k?)  the decision (structured)
+  explain_decision(content, ...)     the rationale, the agent's trace and the rendered policies
+  get_rule(rule_id, at?, lang?)      one rule as stored
+  list_policies()                    every stored policy
+Resources
+  policy://index                     every stored policy (JSON)
+  policy://{policy_id}               one policy with its sections, rules and definitions (JSON)
+
+Run it:
+  python -m api.mcp_server --transport stdio [--data-dir D]
+  python -m api.mcp_server --transport http --port 8001 [--data-dir D]    (endpoint /mcp)
+`policygraph serve` also mounts the streamable HTTP endpoint at /mcp of the HTTP API.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import logging
+import os
+import sys
+from pathlib import Path
+from typing import Annotated
+
+from pydantic import BaseModel, Field
+
+from api.service import ContentTooLong, PolicyService
+from policygraph.errors import NotFound
+from policygraph.models import (
+    ContentQuery,
+    PolicySummary,
+    QueryUnderstood,
+    RenderedPolicy,
+    RuleDecision,
+    RuleHit,
+    RuleView,
+    TraceStep,
+)
+
+log = logging.getLogger("api.mcp")
+
+INSTRUCTIONS = (
+    "PolicyGraph answers which Trust & Safety policy rules apply to a piece of content, with evidence and "
+    "citations. Call find_applicable_policies with the content (any language); call explain_decision for "
+    "the reasoning trace and self-contained policy texts; get_rule for a rule's full text at a date or in "
+    "a language. Read policy://index for the list of policies and policy://{policy_id} for one policy."
+)
+
+
+class ApplicablePolicies(BaseModel):
+    """The agent's decision on one piece of content."""
+
+    query: QueryUnderstood = Field(description="The content as understood: language, jurisdiction, date, terms")
+    categories: list[str] = Field(description="Policy categories that apply, best first")
+    decisions: list[RuleDecision] = Field(description="A verdict per rule, with confidence and citations")
+    rules: list[RuleHit] = Field(description="The ranked rules with text, evidence and citations")
+    rationale: str
+
+
+class Explanation(BaseModel):
+    """Why the agent decided what it did."""
+
+    rationale: str
+    decisions: list[RuleDecision]
+    trace: list[TraceStep] = Field(description="Every step the agent took, with inputs, outputs and timings")
+    rendered: list[RenderedPolicy] = Field(description="Self-contained texts of the applicable policies")
+    second_pass: bool = False
+    llm_used: bool = False
+
+
+class PolicyIndex(BaseModel):
+    count: int
+    policies: list[PolicySummary]
+
+
+def _query(svc: PolicyService, content: str, language: str | None, jurisdiction: str | None,
+           at: dt.date | None, top_k: int) -> ContentQuery:
+    if len(content) > svc.max_content_chars:
+        raise ValueError(str(ContentTooLong(len(content), svc.max_content_chars, "content")))
+    return ContentQuery(text=content, language=language or None, jurisdiction=jurisdiction or None, at=at,
+                        top_k=top_k)
+
+
+def build_mcp_server(svc: PolicyService):
+    """An MCPServer over the service. Tools are plain functions: the SDK runs them in worker threads."""
+    from mcp.server.mcpserver import MCPServer
+    from mcp.server.mcpserver.exceptions import ResourceError, ToolError
+
+    mcp = MCPServer("policygraph", title="PolicyGraph", instructions=INSTRUCTIONS, version="0.1.0",
+                    log_level="WARNING")
+
+    @mcp.tool(title="Find applicable policies")
+    def find_applicable_policies(
+        content: str,
+        language: str | None = None,
+        jurisdiction: str | None = None,
+        at: dt.date | None = None,
+        top_k: Annotated[int, Field(ge=1, le=50)] = 5,
+    ) -> ApplicablePolicies:
+        """Which policy rules apply to this content, with a verdict per rule, evidence and citations.
+
+        content: the text to check (caption, comment, transcript...), any language.
+        language: ISO 639-1 code of the content; detected when absent.
+        jurisdiction: ISO 3166 alpha-2 code or EU; regional rules for it override global ones.
+        at: date (YYYY-MM-DD) whose rules apply; default today.
+        top_k: at most this many rules.
+        """
+        try:
+            d = svc.decide(_query(svc, content, language, jurisdiction, at, top_k))
+        except ValueError as exc:
+            raise ToolError(str(exc)) from None
+        c = d.context
+        return ApplicablePolicies(query=c.query, categories=list(d.ranked_categories or [str(x) for x in c.categories]),
+                                  decisions=d.decisions, rules=c.rules, rationale=c.rationale)
+
+    @mcp.tool(title="Explain decision")
+    def explain_decision(
+        content: str,
+        language: str | None = None,
+        jurisdiction: str | None = None,
+        at: dt.date | None = None,
+        top_k: Annotated[int, Field(ge=1, le=50)] = 5,
+    ) -> Explanation:
+        """Why the agent decided what it did for this content: the rationale, each step of its trace,
+        and the applicable policies rendered as self-contained texts for a moderation model."""
+        try:
+            d = svc.decide(_query(svc, content, language, jurisdiction, at, top_k))
+        except ValueError as exc:
+            raise ToolError(str(exc)) from None
+        return Explanation(rationale=d.context.rationale, decisions=d.decisions, trace=d.trace, rendered=d.rendered,
+                           second_pass=d.second_pass, llm_used=d.llm_used)
+
+    @mcp.tool(title="Get rule")
+    def get_rule(rule_id: str, at: dt.date | None = None, lang: str | None = None) -> RuleView:
+        """One rule as stored: the version in force at `at` (default today), its text in `lang` when a
+        translation exists, its exceptions, overrides, terms, examples and citation."""
+        try:
+            return svc.get_rule(rule_id, at=at, lang=lang)
+        except NotFound as exc:
+            raise ToolError(str(exc)) from None
+
+    @mcp.tool(title="List policies")
+    def list_policies() -> PolicyIndex:
+        """Every stored policy: id, title, category, version, languages, number of rules."""
+        items = svc.list_policies()
+        return PolicyIndex(count=len(items), policies=items)
+
+    @mcp.resource("policy://index", name="policies", title="Policy index", mime_type="application/json",
+                  description="Every stored policy (id, title, category, version, languages, rules)")
+    def policy_index() -> str:
+        items = svc.list_policies()
+        return json.dumps({"count": len(items), "policies": [p.model_dump(mode="json") for p in items]},
+                          ensure_ascii=False)
+
+    def read_policy(policy_id: str) -> str:
+        try:
+            return json.dumps(svc.get_policy(policy_id), ensure_ascii=False, default=str)
+        except NotFound as exc:
+            raise ResourceError(str(exc)) from None
+
+    @mcp.resource("policy://{policy_id}", name="policy", title="Policy", mime_type="application/json",
+                  description="One policy with its sections, rules and definitions")
+    def policy(policy_id: str) -> str:
+        return read_policy(policy_id)
+
+    # Each stored policy is also listed as a concrete resource (clients that only show listed
+    # resources see them all); uploads add theirs.
+    from mcp.server.mcpserver.resources import FunctionResource
+
+    listed: set[str] = set()
+
+    def list_concrete() -> None:
+        for p in svc.list_policies():
+            if p.policy_id in listed:
+                continue
+            listed.add(p.policy_id)
+            mcp.add_resource(FunctionResource.from_function(
+                fn=(lambda pid=p.policy_id: read_policy(pid)), uri=f"policy://{p.policy_id}", name=p.policy_id,
+                title=p.title, description=f"{p.title} ({p.category}, v{p.version}, {p.rules} rules)",
+                mime_type="application/json"))
+
+    list_concrete()
+    svc.on_change.append(list_concrete)
+    return mcp
+
+
+# --------------------------------------------------------------------------- entry point
+
+
+def open_service(data_dir: str | None, ingest_if_empty: bool = True, max_content_chars: int | None = None):
+    """The engine on `data_dir` (default: settings), with the bundled corpus ingested when the store is
+    empty, wrapped in a PolicyService."""
+    from api.config import ApiConfig
+    from policygraph.engine import Engine
+    from policygraph.settings import Settings
+
+    settings = Settings(data_dir=Path(data_dir)) if data_dir else Settings()
+    engine = Engine(settings)
+    if ingest_if_empty:
+        ensure_corpus(engine)
+    limit = max_content_chars or ApiConfig().max_content_chars
+    return PolicyService(engine, max_content_chars=limit)
+
+
+def ensure_corpus(engine) -> None:
+    """First start: ingest the bundled corpus when nothing is stored."""
+    if engine.list_policies():
+        return
+    corpus = engine.settings.corpus_dir
+    if not Path(corpus).exists():
+        log.warning("no policies stored and no bundled corpus at %s", corpus)
+        return
+    log.warning("first start: ingesting the bundled corpus from %s (embeddings are cached afterwards)", corpus)
+    report = engine.ingest([corpus])
+    log.warning("ingested %d policies, %d rules in %.1fs", len(report.policies), report.rules_written, report.seconds)
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="python -m api.mcp_server", description="PolicyGraph MCP server")
+    p.add_argument("--transport", choices=["stdio", "http"], default="stdio")
+    p.add_argument("--host", default=None, help="http: interface (default POLICYGRAPH_API_HOST or 127.0.0.1)")
+    p.add_argument("--port", type=int, default=None, help="http: port (default POLICYGRAPH_API_PORT or 8000)")
+    p.add_argument("--path", default="/mcp", help="http: endpoint path (default /mcp)")
+    p.add_argument("--data-dir", default=None, help="data directory (env POLICYGRAPH_DATA_DIR)")
+    p.add_argument("--no-ingest", action="store_true", help="do not ingest the bundled corpus into an empty store")
+    p.add_argument("--no-auth", action="store_true",
+                   help="http: serve without API keys (loopback development only)")
+    p.add_argument("-v", "--verbose", action="store_true")
+    args = p.parse_args(argv)
+    # stdout is the stdio transport: every log goes to stderr
+    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, stream=sys.stderr,
+                        format="%(levelname)s %(name)s: %(message)s")
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    svc = open_service(args.data_dir, ingest_if_empty=not args.no_ingest)
+    mcp = build_mcp_server(svc)
+    if args.transport == "stdio":
+        mcp.run("stdio")
+        return 0
+
+    import contextlib
+
+    import uvicorn
+    from starlette.applications import Starlette
+    from starlette.routing import Route
+
+    from api.app import _McpAuth
+    from api.config import ApiConfig, KeyStore
+
+    cfg = ApiConfig()
+    host = args.host or cfg.host
+    port = args.port if args.port is not None else cfg.port
+    keys = KeyStore.from_config(cfg)
+    inner = mcp.streamable_http_app(streamable_http_path=args.path, stateless_http=True, json_response=True,
+                                    host=host)
+    if args.no_auth:
+        endpoint = inner
+    else:
+        if not len(keys):
+            log.warning("no API keys configured: every MCP request will answer 401 (set POLICYGRAPH_API_KEYS "
+                        "or pass --no-auth on loopback)")
+        endpoint = _McpAuth(inner, keys)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app):
+        async with mcp.session_manager.run():
+            yield
+
+    app = Starlette(routes=[Route(args.path, endpoint=endpoint)], lifespan=lifespan)
+    uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,79 @@
+"""`policygraph serve`: the HTTP API (and the MCP endpoint at /mcp) on 127.0.0.1:8000 by default.
+
+`add_serve_parser(sub)` adds the subcommand to the CLI's subparsers. On first start (no policies in
+the store) it ingests the bundled corpus.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+from pathlib import Path
+
+log = logging.getLogger("api.serve")
+
+
+def add_serve_parser(sub) -> argparse.ArgumentParser:
+    s = sub.add_parser("serve", help="run the HTTP API (and the MCP endpoint) over the engine",
+                       description="Serve the HTTP API on HOST:PORT (default 127.0.0.1:8000, env "
+                                   "POLICYGRAPH_API_HOST/PORT) with the MCP streamable HTTP endpoint at /mcp. "
+                                   "API keys: POLICYGRAPH_API_KEYS='key:agent,key2:author' or "
+                                   "POLICYGRAPH_API_KEYS_FILE. Ingests the bundled corpus on first start.")
+    s.add_argument("--host", default=None, help="interface to bind (default 127.0.0.1)")
+    s.add_argument("--port", type=int, default=None, help="port (default 8000)")
+    s.add_argument("--mcp-path", default=None, help="path of the MCP endpoint (default /mcp; '' to disable)")
+    s.add_argument("--no-ingest", action="store_true", help="do not ingest the bundled corpus into an empty store")
+    s.add_argument("--log-level", default=None, choices=["debug", "info", "warning", "error"])
+    s.set_defaults(fn=cmd_serve)
+    return s
+
+
+def _settings(args):
+    from policygraph.settings import Settings
+
+    kw = {}
+    if getattr(args, "data_dir", None):
+        kw["data_dir"] = Path(args.data_dir)
+    if getattr(args, "backend", None):
+        kw["graph_backend"] = args.backend
+    return Settings(**kw)
+
+
+def build(args):
+    """(app, api_config) for the parsed `serve` arguments; ingests the corpus on first start."""
+    from api.app import create_app
+    from api.config import ApiConfig
+    from api.mcp_server import ensure_corpus
+    from policygraph.engine import Engine
+
+    overrides = {}
+    if args.host is not None:
+        overrides["host"] = args.host
+    if args.port is not None:
+        overrides["port"] = args.port
+    if args.mcp_path is not None:
+        overrides["mcp_path"] = args.mcp_path
+    if getattr(args, "log_level", None):
+        overrides["log_level"] = args.log_level
+    cfg = ApiConfig(**overrides)
+    engine = Engine(_settings(args))
+    if not args.no_ingest:
+        ensure_corpus(engine)
+    return create_app(engine, cfg), cfg
+
+
+def cmd_serve(args) -> int:
+    import uvicorn
+
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    app, cfg = build(args)
+    level = cfg.log_level.lower()
+    logging.getLogger("api").setLevel(level.upper())
+    if not logging.getLogger().handlers:
+        logging.basicConfig(level=level.upper(), format="%(levelname)s %(name)s: %(message)s")
+    log.warning("PolicyGraph API on http://%s:%d (docs /docs, MCP %s)", cfg.host, cfg.port, cfg.mcp_path or "off")
+    # uvicorn's own access log is off: ours (api.access) names callers by role and key digest only
+    uvicorn.run(app, host=cfg.host, port=cfg.port, log_level=level, access_log=False)
+    return 0

@@ -1,0 +1,205 @@
+"""`PolicyService`: the one object the HTTP API and the MCP server call. It wraps the process's single
+`Engine` and the agent, and adds what a multi-user service needs on top of them:
+
+* **Consistency.** Reads (the agent's decision, rules, policies) hold a shared gate; an upload holds
+  it exclusively only for the short write phase. The engine swaps its graph atomically, but the
+  graph, the vector index and the catalog are three objects replaced one after another; the gate
+  makes each read see all of an upload or none of it. The slow part of an upload (parsing, validating
+  and embedding the new texts) runs *before* the exclusive phase, outside the gate, so reads go on
+  meanwhile; the engine then finds the vectors in its embedding cache.
+* **Limits** on content length that both front ends share.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import PurePath
+
+from ingest.loader import load_documents
+from ingest.reader import read_source
+from policygraph.engine import Engine
+from policygraph.errors import IngestError, PolicyGraphError
+from policygraph.graph_model import rule_passage
+from policygraph.models import ContentQuery, Decision, IngestReport, PolicySummary, RuleView
+
+log = logging.getLogger(__name__)
+
+
+class AgentUnavailable(PolicyGraphError):
+    """The decision agent (policygraph.agent) could not be loaded."""
+
+
+class ContentTooLong(PolicyGraphError):
+    def __init__(self, length: int, limit: int, field: str = "text") -> None:
+        self.length, self.limit, self.field = length, limit, field
+        super().__init__(f"content is {length:,} characters, over the limit of {limit:,}")
+
+
+class RWGate:
+    """A readers-writer gate that prefers writers: once a writer waits, new readers queue behind it,
+    so a stream of reads cannot starve an upload, and the writer waits only for reads in flight."""
+
+    def __init__(self) -> None:
+        self._cond = threading.Condition(threading.Lock())
+        self._readers = 0
+        self._writer = False
+        self._writers_waiting = 0
+
+    @contextmanager
+    def read(self) -> Iterator[None]:
+        with self._cond:
+            while self._writer or self._writers_waiting:
+                self._cond.wait()
+            self._readers += 1
+        try:
+            yield
+        finally:
+            with self._cond:
+                self._readers -= 1
+                if self._readers == 0:
+                    self._cond.notify_all()
+
+    @contextmanager
+    def write(self) -> Iterator[None]:
+        with self._cond:
+            self._writers_waiting += 1
+            try:
+                while self._writer or self._readers:
+                    self._cond.wait()
+            finally:
+                self._writers_waiting -= 1
+            self._writer = True
+        try:
+            yield
+        finally:
+            with self._cond:
+                self._writer = False
+                self._cond.notify_all()
+
+
+class PolicyService:
+    def __init__(self, engine: Engine, *, max_content_chars: int = 20_000, agent=None) -> None:
+        self.engine = engine
+        self.max_content_chars = max_content_chars
+        self.gate = RWGate()
+        self._agent = agent
+        self._agent_error: str | None = None
+        self._agent_lock = threading.Lock()
+        self._upload_lock = threading.Lock()  # one upload at a time (parse + embed + write)
+        #: bumped after every upload that changed something
+        self.generation = 0
+        self.started = time.time()
+        #: called (without arguments) after every upload that changed the corpus
+        self.on_change: list[Callable[[], None]] = []
+
+    # ------------------------------------------------------------------ the agent
+    @property
+    def agent(self):
+        if self._agent is not None:
+            return self._agent
+        with self._agent_lock:
+            if self._agent is None:
+                try:
+                    from policygraph.agent import PolicyAgent
+                except ImportError as exc:
+                    self._agent_error = f"policygraph.agent cannot be imported: {exc}"
+                    raise AgentUnavailable(self._agent_error) from exc
+                self._agent = PolicyAgent(self.engine)
+                self._agent_error = None
+        return self._agent
+
+    def agent_ready(self) -> tuple[bool, str | None]:
+        try:
+            self.agent  # noqa: B018 - loads it
+        except AgentUnavailable as exc:
+            return False, str(exc)
+        return True, None
+
+    # ------------------------------------------------------------------ reads
+    def check_content(self, text: str, field: str = "text") -> None:
+        if len(text) > self.max_content_chars:
+            raise ContentTooLong(len(text), self.max_content_chars, field)
+
+    def decide(self, query: ContentQuery) -> Decision:
+        self.check_content(query.text)
+        agent = self.agent
+        with self.gate.read():
+            return agent.decide(query)
+
+    def decide_many(self, queries: list[ContentQuery]) -> list[Decision]:
+        """One decision per query, all against the same corpus (one read of the gate)."""
+        for i, q in enumerate(queries):
+            self.check_content(q.text, f"items.{i}.text")
+        agent = self.agent
+        with self.gate.read():
+            return [agent.decide(q) for q in queries]
+
+    def get_rule(self, rule_id: str, at: dt.date | None = None, lang: str | None = None) -> RuleView:
+        with self.gate.read():
+            return self.engine.get_rule(rule_id, at=at, lang=lang)
+
+    def list_policies(self) -> list[PolicySummary]:
+        with self.gate.read():
+            return sorted(self.engine.list_policies(), key=lambda p: p.policy_id)
+
+    def get_policy(self, policy_id: str) -> dict:
+        with self.gate.read():
+            return self.engine.get_policy(policy_id)
+
+    def stats(self) -> dict:
+        with self.gate.read():
+            return self.engine.stats()
+
+    # ------------------------------------------------------------------ upload
+    def upload(self, filename: str, data: bytes) -> IngestReport:
+        """Ingest one uploaded document. Raises IngestError (file, line, problem) when it is refused;
+        then nothing changes. Readers see the corpus before or after the upload, never between."""
+        name = safe_filename(filename)
+        max_bytes = self.engine.settings.max_file_bytes
+        src = read_source(name, max_bytes, data=data)
+        with self._upload_lock:
+            self._prepare(src)
+            with self.gate.write():
+                report = self.engine.ingest(sources=[src])
+            if not report.noop:
+                self.generation += 1
+                for fn in list(self.on_change):
+                    try:
+                        fn()
+                    except Exception:
+                        log.warning("a change listener failed", exc_info=True)
+        log.info("upload %s: %d policies, %d rules written%s", name, len(report.policies), report.rules_written,
+                 " (unchanged)" if report.noop else "")
+        return report
+
+    def _prepare(self, src) -> None:
+        """Parse and validate the upload against the stored corpus and embed its texts into the
+        engine's embedding cache, outside the exclusive phase. Raises IngestError like `ingest`."""
+        eng = self.engine
+        with self.gate.read():
+            stored = eng.stored_documents()
+            known_rules = set(eng.catalog.by_rule_id)
+        docs = load_documents((), max_bytes=eng.settings.max_file_bytes, sources=[src],
+                              known_rule_ids=known_rules, known_policy_ids=set(stored), existing=stored)
+        passages = [rule_passage(r, lang) for d in docs for r in d.rules() for lang in r.text]
+        examples = [ex.text for d in docs for ex in d.examples]
+        try:
+            if passages:
+                eng.embedder.embed_passages(passages)
+            if examples:
+                eng.embedder.embed_queries(examples)
+        except Exception:  # only a warm-up: the engine embeds what is missing itself
+            log.warning("pre-embedding the upload failed; the engine will embed it", exc_info=True)
+
+
+def safe_filename(filename: str) -> str:
+    """The base name of an uploaded file; refuses names that are empty or only dots."""
+    name = PurePath((filename or "").replace("\\", "/")).name.strip()
+    if not name or name.strip(".") == "" or any(ord(c) < 32 for c in name) or len(name) > 255:
+        raise IngestError(filename or "", "invalid file name: give a plain name ending in .md, .txt, .html, .yaml or .json")
+    return name

@@ -1,0 +1,374 @@
+"""The eval harness behind `policygraph eval`: runs the suites, writes report.json (stable schema,
+`schema_version`), report.md and charts/*.png, and gates regressions against a baseline report.
+
+    policygraph eval [--quick] [--suite udhr|devset|latency|all] [--out DIR] [--compare BASELINE.json]
+                     [--udhr-dir PATH] [--langs KEY,KEY] [--runs p1_article,...]
+    python -m eval.harness [--data-dir DIR] ...same options...
+
+Exit status: 0 when everything ran (and, with --compare, nothing regressed beyond tolerance);
+4 when a compared metric regressed beyond its tolerance; 2 when --compare found nothing comparable.
+See docs/eval.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import fnmatch
+import json
+import logging
+import os
+import platform
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from eval.udhr import QUICK_LANGS
+
+log = logging.getLogger(__name__)
+
+SCHEMA_VERSION = 1
+SUITES = ("udhr", "devset", "latency")
+SYSTEMS = ("vector", "hybrid", "agent")
+QUICK_RUNS = ("p1_article", "p1_sentence")
+QUICK_LATENCY_ITEMS = 60
+EXIT_REGRESSION = 4
+EXIT_NOTHING_TO_COMPARE = 2
+
+#: The regression gate: (metric pattern, kind, tolerance). First match wins. "drop": fails when
+#: current < baseline - tolerance (absolute); "rise_rel": fails when current > baseline × (1 + tolerance).
+#: Latency rows apply only with --gate-latency (timings depend on the machine and its load).
+TOLERANCES: list[tuple[str, str, float]] = [
+    ("udhr.*.macro.acc@1", "drop", 0.02),
+    ("udhr.*.macro.recall@5", "drop", 0.02),
+    ("udhr.*.macro.mrr", "drop", 0.02),
+    ("udhr.*.lang.*.acc@1", "drop", 0.10),
+    ("devset.*.top1", "drop", 0.03),
+    ("devset.*.top3", "drop", 0.03),
+    ("devset.*.rule_recall@5", "drop", 0.03),
+    ("devset.*.exception_correct", "drop", 0.05),
+    ("devset.*.none_correct", "drop", 0.05),
+    ("devset.*.overall_correct", "drop", 0.03),
+    ("latency.*.p95_ms", "rise_rel", 1.0),
+]
+
+
+# --------------------------------------------------------------------------- suites 2 and 3
+
+
+def corpus_engine(settings, progress: bool = True):
+    """The engine on the user's data dir; the bundled corpus is ingested when it holds no policy."""
+    from policygraph.engine import Engine
+
+    eng = Engine(settings)
+    if not eng.catalog.rules:
+        log.info("no policies in %s: ingesting the bundled corpus from %s", settings.data_dir, settings.corpus_dir)
+        bar = None
+        if progress:
+            from eval.udhr import _IngestBar
+
+            bar = _IngestBar(True, "corpus · embed rules")
+        eng.ingest([settings.corpus_dir], progress=bar)
+        if bar:
+            bar.close()
+    return eng
+
+
+def run_devset_suite(engine, systems=SYSTEMS, progress: bool = True) -> dict:
+    """Suite 2: eval/devset.py scores; one summary per system on the same engine and items. Query
+    embeddings are cached here (accuracy does not depend on it; suite 3 measures real latency)."""
+    from eval.devset import engine_predictor, format_table, load_devset, run_devset
+    from policygraph.retrieval import Retriever
+
+    items = load_devset()
+    saved = engine.retriever
+    engine.retriever = Retriever(engine, saved.w, cache_queries=True)
+    out: dict = {"items": len(items), "systems": {}, "notes": []}
+    t0 = time.perf_counter()
+    try:
+        for mode in systems:
+            try:
+                predict = engine_predictor(engine, mode)
+            except ImportError as exc:
+                out["notes"].append(f"{mode} skipped: cannot import it ({exc})")
+                continue
+            except Exception as exc:
+                out["notes"].append(f"{mode} skipped: constructing it failed ({type(exc).__name__}: {exc})")
+                continue
+            try:
+                out["systems"][mode] = run_devset(mode, predict, items, progress=progress).summary()
+            except Exception as exc:
+                log.exception("dev set run failed for %s", mode)
+                out["notes"].append(f"{mode} failed ({type(exc).__name__}: {exc})")
+    finally:
+        engine.retriever = saved
+    if out["systems"]:
+        out["table_md"] = format_table(list(out["systems"].values()))
+    out["seconds"] = round(time.perf_counter() - t0, 2)
+    return out
+
+
+# --------------------------------------------------------------------------- orchestration
+
+
+def _git_commit() -> str | None:
+    try:
+        return subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, timeout=5,
+                              cwd=Path(__file__).resolve().parent).stdout.strip() or None
+    except Exception:
+        return None
+
+
+def run_eval(
+    settings,
+    suites=SUITES,
+    quick: bool = False,
+    out_dir: str | Path = "eval-report",
+    compare: str | Path | None = None,
+    *,
+    udhr_dir: str | Path | None = None,
+    languages: list[str] | None = None,
+    runs: list[str] | None = None,
+    charts: bool = True,
+    progress: bool = True,
+    gate_latency: bool = False,
+) -> tuple[dict, int]:
+    """Run the suites, write out_dir/report.json, report.md and charts/*.png; returns (report, exit code)."""
+    from eval import udhr as U
+
+    t0 = time.perf_counter()
+    suites = [s for s in SUITES if s in set(suites)]
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    if languages is None and quick:
+        languages = list(U.QUICK_LANGS)
+    if runs is None:
+        runs = list(QUICK_RUNS if quick else U.ALL_RUNS)
+    report: dict = {
+        "schema_version": SCHEMA_VERSION,
+        "generated_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "config": {"suites": suites, "quick": quick, "languages": languages, "udhr_runs": runs,
+                   "data_dir": str(settings.data_dir), "compare": str(compare) if compare else None},
+        "environment": {"python": platform.python_version(), "platform": platform.platform(),
+                        "cpu_count": os.cpu_count(), "embedder": settings.embedder, "git_commit": _git_commit()},
+        "suites": {},
+    }
+    if "udhr" in suites:
+        d = U.udhr_dir(settings, udhr_dir)
+        if not U.available(d):
+            report["suites"]["udhr"] = {"skipped": f"UDHR data not found in {d}"}
+            log.warning("suite udhr skipped: no UDHR data in %s", d)
+        else:
+            report["suites"]["udhr"] = U.run_udhr(settings, directory=d, languages=languages, runs=runs,
+                                                  progress=progress)
+    if "devset" in suites or "latency" in suites:
+        eng = corpus_engine(settings, progress)
+        try:
+            if "devset" in suites:
+                report["suites"]["devset"] = run_devset_suite(eng, progress=progress)
+            if "latency" in suites:
+                from eval.devset import load_devset
+                from eval.latency import run_latency
+
+                report["suites"]["latency"] = run_latency(eng, load_devset(),
+                                                          limit=QUICK_LATENCY_ITEMS if quick else None,
+                                                          progress=progress)
+        finally:
+            eng.close()
+    code = 0
+    if compare:
+        baseline = json.loads(Path(compare).read_text(encoding="utf-8"))
+        report["comparison"] = compare_reports(baseline, report, gate_latency=gate_latency)
+        report["comparison"]["baseline"] = str(compare)
+        if report["comparison"]["compared"] == 0:
+            code = EXIT_NOTHING_TO_COMPARE
+        elif report["comparison"]["failed"]:
+            code = EXIT_REGRESSION
+    report["duration_s"] = round(time.perf_counter() - t0, 2)
+    write_report(report, out_dir, charts=charts)
+    return report, code
+
+
+def write_report(report: dict, out_dir: Path, charts: bool = True) -> None:
+    from eval.report import write_charts, write_markdown
+
+    out_dir.mkdir(parents=True, exist_ok=True)
+    chart_files = write_charts(report, out_dir / "charts") if charts else []
+    report["charts"] = [str(p.relative_to(out_dir)) for p in chart_files]
+    tmp = out_dir / "report.json.tmp"
+    tmp.write_text(json.dumps(report, indent=1, ensure_ascii=False), encoding="utf-8")
+    tmp.replace(out_dir / "report.json")
+    write_markdown(report, out_dir / "report.md")
+
+
+# --------------------------------------------------------------------------- the regression gate
+
+
+def _udhr_runs(report: dict) -> dict:
+    return ((report.get("suites") or {}).get("udhr") or {}).get("runs") or {}
+
+
+def flatten_metrics(baseline: dict, current: dict) -> tuple[dict[str, float], dict[str, float], dict[str, int]]:
+    """The comparable metrics of both reports, by name. UDHR macro averages are recomputed over the
+    languages both reports evaluated, so a run on a subset compares fairly with a larger baseline."""
+    b_out: dict[str, float] = {}
+    c_out: dict[str, float] = {}
+    common_n: dict[str, int] = {}
+    b_runs, c_runs = _udhr_runs(baseline), _udhr_runs(current)
+    for run in sorted(set(b_runs) & set(c_runs)):
+        bl, cl = b_runs[run].get("per_language") or {}, c_runs[run].get("per_language") or {}
+        common = sorted(set(bl) & set(cl))
+        if not common:
+            continue
+        common_n[run] = len(common)
+        for m in ("acc@1", "recall@5", "mrr"):
+            b_out[f"udhr.{run}.macro.{m}"] = sum(bl[k][m] for k in common) / len(common)
+            c_out[f"udhr.{run}.macro.{m}"] = sum(cl[k][m] for k in common) / len(common)
+        for k in common:
+            b_out[f"udhr.{run}.lang.{k}.acc@1"] = bl[k]["acc@1"]
+            c_out[f"udhr.{run}.lang.{k}.acc@1"] = cl[k]["acc@1"]
+
+    def devset(rep: dict, out: dict) -> None:
+        for system, s in (((rep.get("suites") or {}).get("devset") or {}).get("systems") or {}).items():
+            for m, v in (s.get("overall") or {}).items():
+                if isinstance(v, int | float) and not m.endswith("_ms") and m != "n":
+                    out[f"devset.{system}.{m}"] = float(v)
+
+    def latency(rep: dict, out: dict) -> None:
+        for system, s in (((rep.get("suites") or {}).get("latency") or {}).get("systems") or {}).items():
+            if (s.get("total") or {}).get("p95_ms") is not None:
+                out[f"latency.{system}.total.p95_ms"] = s["total"]["p95_ms"]
+            for stage, p in (s.get("stages") or {}).items():
+                if p.get("p95_ms") is not None:
+                    out[f"latency.{system}.{stage}.p95_ms"] = p["p95_ms"]
+
+    for rep, out in ((baseline, b_out), (current, c_out)):
+        devset(rep, out)
+        latency(rep, out)
+    keys = set(b_out) & set(c_out)
+    return {k: b_out[k] for k in keys}, {k: c_out[k] for k in keys}, common_n
+
+
+def tolerance_for(metric: str, gate_latency: bool = False) -> tuple[str, float] | None:
+    for pattern, kind, tol in TOLERANCES:
+        if fnmatch.fnmatchcase(metric, pattern):
+            if metric.startswith("latency.") and not gate_latency:
+                return None
+            return kind, tol
+    return None
+
+
+def compare_reports(baseline: dict, current: dict, gate_latency: bool = False) -> dict:
+    """Compare every metric present in both reports against its tolerance."""
+    bv = baseline.get("schema_version")
+    if bv != SCHEMA_VERSION:
+        raise ValueError(f"baseline has schema_version {bv}; this harness writes {SCHEMA_VERSION}")
+    b, c, common_n = flatten_metrics(baseline, current)
+    rows, regressions = [], []
+    gated = 0
+    for name in sorted(b):
+        tol = tolerance_for(name, gate_latency)
+        row = {"metric": name, "baseline": round(b[name], 4), "current": round(c[name], 4),
+               "delta": round(c[name] - b[name], 4), "tolerance": None, "status": "info"}
+        if tol is not None:
+            kind, t = tol
+            gated += 1
+            row["tolerance"] = f"-{t:g}" if kind == "drop" else f"+{t * 100:g}%"
+            if kind == "drop":
+                bad = c[name] < b[name] - t - 1e-9
+                better = c[name] > b[name] + 1e-9
+            else:
+                bad = c[name] > b[name] * (1 + t)
+                better = c[name] < b[name]
+            row["status"] = "regressed" if bad else "improved" if better else "ok"
+            if bad:
+                regressions.append(row)
+        rows.append(row)
+    # keep the report readable: every aggregate row, and per-language rows only when they moved
+    shown = [r for r in rows if ".lang." not in r["metric"] or r["status"] in ("regressed", "improved")]
+    return {"compared": gated, "metrics_in_both": len(rows), "udhr_common_languages": common_n,
+            "failed": bool(regressions), "regressions": regressions, "rows": shown,
+            "tolerances": [{"pattern": p, "kind": k, "tolerance": t} for p, k, t in TOLERANCES]}
+
+
+# --------------------------------------------------------------------------- command line
+
+
+def _add_arguments(s: argparse.ArgumentParser) -> None:
+    s.add_argument("--quick", action="store_true",
+                   help=f"suite 1 on {len(QUICK_LANGS)} fixed languages, protocol 1 only (article and sentence queries); "
+                        f"latency on {QUICK_LATENCY_ITEMS} items")
+    s.add_argument("--suite", action="append", choices=[*SUITES, "all"],
+                   help="suite to run (repeatable; default all)")
+    s.add_argument("--out", default="eval-report", help="output directory (default ./eval-report)")
+    s.add_argument("--compare", metavar="BASELINE.json",
+                   help=f"regression gate: exit {EXIT_REGRESSION} when a metric falls beyond its tolerance")
+    s.add_argument("--udhr-dir", help="UDHR translations (default <shared_data>/udhr; env POLICYGRAPH_UDHR_DIR)")
+    s.add_argument("--langs", help="comma-separated UDHR translation keys to query with (e.g. fra,rus,cmn_hans)")
+    s.add_argument("--runs", help="comma-separated UDHR runs: p1_article,p1_sentence,p2_sentence,p2_sentence_excl")
+    s.add_argument("--gate-latency", action="store_true", help="also gate p95 latencies (+100%% tolerance)")
+    s.add_argument("--no-charts", action="store_true", help="skip the PNG charts")
+    s.add_argument("-q", "--quiet", action="store_true", help="no progress bars")
+
+
+def add_eval_parser(sub) -> argparse.ArgumentParser:
+    """Add the `eval` subcommand to the CLI's subparsers (it sets `fn`)."""
+    s = sub.add_parser("eval", help="run the eval harness: UDHR cross-lingual, dev set, latency; regression gate",
+                       description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    _add_arguments(s)
+    s.set_defaults(fn=cmd_eval)
+    return s
+
+
+def _settings_from(args):
+    from policygraph.settings import Settings
+
+    kw = {}
+    if getattr(args, "data_dir", None):
+        kw["data_dir"] = Path(args.data_dir)
+    if getattr(args, "backend", None):
+        kw["graph_backend"] = args.backend
+    return Settings(**kw)
+
+
+def _split(s: str | None) -> list[str] | None:
+    return [x.strip() for x in s.split(",") if x.strip()] if s else None
+
+
+def cmd_eval(args) -> int:
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    settings = _settings_from(args)
+    suites = args.suite or ["all"]
+    suites = list(SUITES) if "all" in suites else suites
+    report, code = run_eval(settings, suites, quick=args.quick, out_dir=args.out, compare=args.compare,
+                            udhr_dir=args.udhr_dir, languages=_split(args.langs), runs=_split(args.runs),
+                            charts=not args.no_charts, progress=not args.quiet, gate_latency=args.gate_latency)
+    from eval.report import summary_lines
+
+    for line in summary_lines(report):
+        print(line)
+    print(f"report: {Path(args.out) / 'report.md'} (JSON: report.json)")
+    if code == EXIT_REGRESSION:
+        print(f"REGRESSION against {args.compare}: {len(report['comparison']['regressions'])} metric(s) "
+              "beyond tolerance", file=sys.stderr)
+    elif code == EXIT_NOTHING_TO_COMPARE:
+        print(f"nothing comparable between this run and {args.compare}", file=sys.stderr)
+    return code
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="python -m eval.harness", description=__doc__,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--data-dir", help="data directory (env POLICYGRAPH_DATA_DIR)")
+    p.add_argument("--backend", choices=["networkx", "neo4j"])
+    p.add_argument("-v", "--verbose", action="store_true")
+    _add_arguments(p)
+    args = p.parse_args(argv)
+    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
+                        format="%(levelname)s %(name)s: %(message)s")
+    return cmd_eval(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
