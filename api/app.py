@@ -19,7 +19,7 @@ from starlette.datastructures import UploadFile
 
 from api.config import ApiConfig, KeyStore, Role, allows, key_id
 from api.errors import ApiError, ErrorResponse, install_error_handlers
-from api.middleware import BodyLimitMiddleware, Metrics, ObservabilityMiddleware
+from api.middleware import BodyLimitMiddleware, KeyAuthMiddleware, Metrics, ObservabilityMiddleware
 from api.service import PolicyService
 from policygraph.engine import Engine
 from policygraph.models import ContentQuery, Decision, IngestReport, PolicySummary, RuleView
@@ -186,35 +186,6 @@ def _auth_dependency(keys: KeyStore, needed: Role):
     return check
 
 
-class _McpAuth:
-    """ASGI wrapper: the MCP endpoint needs an agent key like the read endpoints."""
-
-    def __init__(self, app, keys: KeyStore) -> None:
-        self.app, self.keys = app, keys
-
-    async def __call__(self, scope, receive, send) -> None:
-        if scope["type"] == "http":
-            headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope.get("headers", [])}
-            key = headers.get("x-api-key")
-            auth = headers.get("authorization", "")
-            if not key and auth.lower().startswith("bearer "):
-                key = auth[7:].strip()
-            state = scope.setdefault("state", {})
-            if key:
-                state["key_id"] = key_id(key)
-            role = self.keys.role_of(key)
-            if role is None:
-                state["error_code"] = "unauthorized"
-                from api.middleware import _send_json
-
-                await _send_json(send, 401, {"error": {"code": "unauthorized", "message": "an API key is required"
-                                                       if not key else "unknown API key"}},
-                                 [(b"www-authenticate", b'Bearer realm="policygraph"')])
-                return
-            state["role"] = role
-        await self.app(scope, receive, send)
-
-
 # --------------------------------------------------------------------------- the app
 
 
@@ -240,6 +211,8 @@ def create_app(engine: Engine, api_config: ApiConfig | None = None, *, service: 
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI):
+        if cfg.warmup:  # load the agent and run one decision now, not on the first request
+            await run_in_threadpool(_warm_up, svc)
         if mcp_server is not None:
             async with mcp_server.session_manager.run():
                 yield
@@ -395,15 +368,39 @@ def create_app(engine: Engine, api_config: ApiConfig | None = None, *, service: 
 
         mcp_asgi = mcp_server.streamable_http_app(streamable_http_path=mcp_path, stateless_http=True,
                                                   json_response=True, host=cfg.host)
-        app.router.routes.append(Route(mcp_path, endpoint=_McpAuth(mcp_asgi, keys), include_in_schema=False))
+        app.router.routes.append(Route(mcp_path, endpoint=mcp_asgi, include_in_schema=False))
 
-    # outermost last: metrics/logging see everything, the body limit runs before any parsing
+    def required_role(method: str, path: str) -> Role | None:
+        """Checked before the body is read (KeyAuthMiddleware); the endpoints' dependencies check again."""
+        if path.startswith("/v1/") or path == "/v1":
+            return "author" if method == "POST" and path.rstrip("/") == UPLOAD_PATH else "agent"
+        if mcp_path and path.rstrip("/") == mcp_path:
+            return "agent"
+        if path == "/metrics" and not cfg.public_metrics:
+            return "agent"
+        return None
+
+    # outermost last: metrics/logging see everything; the key is checked before the body is read;
+    # the body limit applies before any parsing
     app.add_middleware(BodyLimitMiddleware, max_bytes=cfg.max_request_bytes, upload_max_bytes=cfg.max_upload_bytes,
                        upload_paths=(UPLOAD_PATH,))
+    app.add_middleware(KeyAuthMiddleware, keys=keys, rule=required_role)
     static = tuple(r.path for r in app.routes if getattr(r, "path", None) and "{" not in r.path)
     app.add_middleware(ObservabilityMiddleware, metrics=metrics, mounts=(mcp_path,) if mcp_path else (),
                        static_paths=static)
     return app
+
+
+def _warm_up(svc: PolicyService) -> None:
+    ok, why = svc.agent_ready()
+    if not ok:
+        log.warning("agent unavailable: %s", why)
+        return
+    try:
+        if svc.stats().get("policies"):
+            svc.decide(ContentQuery(text="warm-up: is this content allowed?"))
+    except Exception:
+        log.warning("warm-up decision failed", exc_info=True)
 
 
 async def _read_upload(request: Request) -> tuple[str, bytes]:

@@ -110,6 +110,8 @@ class ApiConfig(BaseSettings):
     #: /metrics without a key (Prometheus scrapers usually carry none)
     public_metrics: bool = True
     log_level: str = "info"
+    #: at startup, load the agent and make one decision (the first request is then not slower)
+    warmup: bool = True
 
     @field_validator("mcp_path")
     @classmethod

@@ -28,7 +28,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, Field
 
-from api.service import ContentTooLong, PolicyService
+from api.service import ContentTooLong, PolicyService, ensure_corpus
 from policygraph.errors import NotFound
 from policygraph.models import (
     ContentQuery,
@@ -206,19 +206,6 @@ def open_service(data_dir: str | None, ingest_if_empty: bool = True, max_content
     return PolicyService(engine, max_content_chars=limit)
 
 
-def ensure_corpus(engine) -> None:
-    """First start: ingest the bundled corpus when nothing is stored."""
-    if engine.list_policies():
-        return
-    corpus = engine.settings.corpus_dir
-    if not Path(corpus).exists():
-        log.warning("no policies stored and no bundled corpus at %s", corpus)
-        return
-    log.warning("first start: ingesting the bundled corpus from %s (embeddings are cached afterwards)", corpus)
-    report = engine.ingest([corpus])
-    log.warning("ingested %d policies, %d rules in %.1fs", len(report.policies), report.rules_written, report.seconds)
-
-
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m api.mcp_server", description="PolicyGraph MCP server")
     p.add_argument("--transport", choices=["stdio", "http"], default="stdio")
@@ -248,8 +235,8 @@ def main(argv: list[str] | None = None) -> int:
     from starlette.applications import Starlette
     from starlette.routing import Route
 
-    from api.app import _McpAuth
     from api.config import ApiConfig, KeyStore
+    from api.middleware import KeyAuthMiddleware
 
     cfg = ApiConfig()
     host = args.host or cfg.host
@@ -263,7 +250,7 @@ def main(argv: list[str] | None = None) -> int:
         if not len(keys):
             log.warning("no API keys configured: every MCP request will answer 401 (set POLICYGRAPH_API_KEYS "
                         "or pass --no-auth on loopback)")
-        endpoint = _McpAuth(inner, keys)
+        endpoint = KeyAuthMiddleware(inner, keys, rule=lambda method, path: "agent")
 
     @contextlib.asynccontextmanager
     async def lifespan(app):

@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import logging
 import time
+from typing import ClassVar
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 from prometheus_client.core import GaugeMetricFamily
@@ -82,11 +83,58 @@ class BodyLimitMiddleware:
 
         try:
             await self.app(scope, counting_receive, guarded_send)
-        except _TooLarge:
-            pass
+        except Exception:
+            if not exceeded:
+                raise
         if exceeded and not started:
             scope.setdefault("state", {})["error_code"] = "request_too_large"
             await _send_json(send, 413, self._too_large(limit), [(b"connection", b"close")])
+
+
+class KeyAuthMiddleware:
+    """Checks the API key before anything reads the request body, so a request without a valid key
+    gets 401 (and one with too weak a role 403) whatever its body. `rule(method, path)` names the
+    role a request needs, or None for open endpoints. Keys come from `X-API-Key` or
+    `Authorization: Bearer`; the request state gets the role and a short key digest (for the log)."""
+
+    def __init__(self, app: ASGIApp, keys, rule) -> None:
+        self.app, self.keys, self.rule = app, keys, rule
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        from api.config import allows, key_id
+
+        needed = self.rule(scope.get("method", "GET"), scope.get("path", ""))
+        key = None
+        for name, value in scope.get("headers", []):
+            if name == b"x-api-key" and value:
+                key = value.decode("latin-1").strip()
+                break
+            if name == b"authorization" and value[:7].lower() == b"bearer ":
+                key = key or value[7:].decode("latin-1").strip()
+        state = scope.setdefault("state", {})
+        role = self.keys.role_of(key)
+        if key:
+            state["key_id"] = key_id(key)
+        if role:
+            state["role"] = role
+        if needed is None:
+            await self.app(scope, receive, send)
+            return
+        if role is None:
+            state["error_code"] = "unauthorized"
+            msg = "unknown API key" if key else "an API key is required (header X-API-Key or Authorization: Bearer)"
+            await _send_json(send, 401, {"error": {"code": "unauthorized", "message": msg}},
+                             [(b"www-authenticate", b'Bearer realm="policygraph"')])
+            return
+        if not allows(role, needed):
+            state["error_code"] = "forbidden"
+            await _send_json(send, 403, {"error": {"code": "forbidden", "message":
+                                                   f"this endpoint needs the {needed} role; the key has the {role} role"}})
+            return
+        await self.app(scope, receive, send)
 
 
 class Metrics:
@@ -114,7 +162,7 @@ class Metrics:
 class _CorpusCollector:
     """Corpus size, read from the engine at scrape time."""
 
-    FIELDS = {"policies": "Policies stored", "rules": "Distinct rule ids", "rule_versions": "Rule versions stored",
+    FIELDS: ClassVar[dict[str, str]] = {"policies": "Policies stored", "rules": "Distinct rule ids", "rule_versions": "Rule versions stored",
               "terms": "Defined terms", "examples": "Labelled examples", "vectors": "Vectors in the index"}
 
     def __init__(self, stats_fn) -> None:

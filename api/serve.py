@@ -20,13 +20,17 @@ def add_serve_parser(sub) -> argparse.ArgumentParser:
                                    "POLICYGRAPH_API_HOST/PORT) with the MCP streamable HTTP endpoint at /mcp. "
                                    "API keys: POLICYGRAPH_API_KEYS='key:agent,key2:author' or "
                                    "POLICYGRAPH_API_KEYS_FILE. Ingests the bundled corpus on first start.")
+    _add_serve_args(s)
+    s.set_defaults(fn=cmd_serve)
+    return s
+
+
+def _add_serve_args(s: argparse.ArgumentParser) -> None:
     s.add_argument("--host", default=None, help="interface to bind (default 127.0.0.1)")
     s.add_argument("--port", type=int, default=None, help="port (default 8000)")
     s.add_argument("--mcp-path", default=None, help="path of the MCP endpoint (default /mcp; '' to disable)")
     s.add_argument("--no-ingest", action="store_true", help="do not ingest the bundled corpus into an empty store")
     s.add_argument("--log-level", default=None, choices=["debug", "info", "warning", "error"])
-    s.set_defaults(fn=cmd_serve)
-    return s
 
 
 def _settings(args):
@@ -44,7 +48,7 @@ def build(args):
     """(app, api_config) for the parsed `serve` arguments; ingests the corpus on first start."""
     from api.app import create_app
     from api.config import ApiConfig
-    from api.mcp_server import ensure_corpus
+    from api.service import ensure_corpus
     from policygraph.engine import Engine
 
     overrides = {}
@@ -77,3 +81,18 @@ def cmd_serve(args) -> int:
     # uvicorn's own access log is off: ours (api.access) names callers by role and key digest only
     uvicorn.run(app, host=cfg.host, port=cfg.port, log_level=level, access_log=False)
     return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    """`python -m api.serve [--data-dir D] [--host H] [--port P] ...`: the same as `policygraph serve`."""
+    p = argparse.ArgumentParser(prog="python -m api.serve", description="Serve the PolicyGraph HTTP API")
+    p.add_argument("--data-dir", help="data directory (env POLICYGRAPH_DATA_DIR)")
+    p.add_argument("--backend", choices=["networkx", "neo4j"], help="graph backend")
+    _add_serve_args(p)
+    args = p.parse_args(argv)
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    return int(cmd_serve(args) or 0)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

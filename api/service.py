@@ -18,7 +18,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from pathlib import PurePath
+from pathlib import Path, PurePath
 
 from ingest.loader import load_documents
 from ingest.reader import read_source
@@ -203,3 +203,16 @@ def safe_filename(filename: str) -> str:
     if not name or name.strip(".") == "" or any(ord(c) < 32 for c in name) or len(name) > 255:
         raise IngestError(filename or "", "invalid file name: give a plain name ending in .md, .txt, .html, .yaml or .json")
     return name
+
+
+def ensure_corpus(engine: Engine) -> None:
+    """First start: ingest the bundled corpus (settings.corpus_dir) when no policy is stored."""
+    if engine.list_policies():
+        return
+    corpus = Path(engine.settings.corpus_dir)
+    if not corpus.exists():
+        log.warning("no policies stored and no bundled corpus at %s", corpus)
+        return
+    log.warning("first start: ingesting the bundled corpus from %s (embeddings are cached afterwards)", corpus)
+    report = engine.ingest([corpus])
+    log.warning("ingested %d policies, %d rules in %.1fs", len(report.policies), report.rules_written, report.seconds)

@@ -120,6 +120,13 @@ def _git_commit() -> str | None:
         return None
 
 
+def _load() -> list[float] | None:
+    try:
+        return [round(x, 2) for x in os.getloadavg()]
+    except OSError:
+        return None
+
+
 def run_eval(
     settings,
     suites=SUITES,
@@ -151,7 +158,8 @@ def run_eval(
         "config": {"suites": suites, "quick": quick, "languages": languages, "udhr_runs": runs,
                    "data_dir": str(settings.data_dir), "compare": str(compare) if compare else None},
         "environment": {"python": platform.python_version(), "platform": platform.platform(),
-                        "cpu_count": os.cpu_count(), "embedder": settings.embedder, "git_commit": _git_commit()},
+                        "cpu_count": os.cpu_count(), "embedder": settings.embedder, "git_commit": _git_commit(),
+                        "load_average_start": _load()},
         "suites": {},
     }
     if "udhr" in suites:
@@ -185,6 +193,7 @@ def run_eval(
             code = EXIT_NOTHING_TO_COMPARE
         elif report["comparison"]["failed"]:
             code = EXIT_REGRESSION
+    report["environment"]["load_average_end"] = _load()
     report["duration_s"] = round(time.perf_counter() - t0, 2)
     write_report(report, out_dir, charts=charts)
     return report, code
@@ -297,8 +306,8 @@ def compare_reports(baseline: dict, current: dict, gate_latency: bool = False) -
 
 def _add_arguments(s: argparse.ArgumentParser) -> None:
     s.add_argument("--quick", action="store_true",
-                   help=f"suite 1 on {len(QUICK_LANGS)} fixed languages, protocol 1 only (article and sentence queries); "
-                        f"latency on {QUICK_LATENCY_ITEMS} items")
+                   help=f"suite 1 on {len(QUICK_LANGS)} fixed languages, protocol 1 only (article and sentence "
+                        f"queries); latency on {QUICK_LATENCY_ITEMS} items")
     s.add_argument("--suite", action="append", choices=[*SUITES, "all"],
                    help="suite to run (repeatable; default all)")
     s.add_argument("--out", default="eval-report", help="output directory (default ./eval-report)")

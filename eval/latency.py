@@ -57,7 +57,7 @@ def run_latency(engine, items, *, limit: int | None = None, systems: Sequence[st
     out: dict = {
         "items": len(queries), "warmup": warmup, "embedder": engine.embedder.name, "vector_device": engine.index.device,
         "vectors": len(engine.index), "cpu_count": os.cpu_count(), "machine": platform.machine(),
-        "systems": {}, "notes": [],
+        "load_average_before": _load(), "systems": {}, "notes": [],
     }
     for q in queries[:warmup]:  # model pages, caches, the hubness table
         retr.run(RetrievalState(query=q))
@@ -117,4 +117,13 @@ def run_latency(engine, items, *, limit: int | None = None, systems: Sequence[st
             except Exception as exc:
                 log.exception("agent latency failed")
                 out["notes"].append(f"agent failed during timing ({type(exc).__name__}: {exc})")
+    out["load_average_after"] = _load()
     return out
+
+
+def _load() -> list[float] | None:
+    """1/5/15-minute load averages: timings on a machine busier than its CPU count are not comparable."""
+    try:
+        return [round(x, 2) for x in os.getloadavg()]
+    except OSError:
+        return None

@@ -13,7 +13,7 @@ RUN_LABELS = {
     "p2_sentence": "P2 · sentence query → all translations",
     "p2_sentence_excl": "P2 · sentence query → all translations except its own",
 }
-MAX_SCRIPT_COLOURS = 11
+MAX_SCRIPT_COLOURS = 18
 
 
 def _f(x, nd: int = 3) -> str:
@@ -87,8 +87,9 @@ def _script_colours(langs: dict, keys: list[str]) -> dict[str, tuple]:
     for k in keys:
         counts[langs[k]["script"]] = counts.get(langs[k]["script"], 0) + 1
     top = sorted(counts, key=lambda s: (-counts[s], s))[:MAX_SCRIPT_COLOURS]
-    cmap = plt.get_cmap("tab20")
-    colours = {s: cmap(i * 2 % 20 + (i * 2 // 20)) for i, s in enumerate(top)}
+    tab = plt.get_cmap("tab20").colors
+    palette = [tab[i] for i in [*range(0, 20, 2), *range(1, 20, 2)] if i not in (14, 15)]  # no greys
+    colours = {s: palette[i % len(palette)] for i, s in enumerate(top)}
     if len(counts) > len(top):
         colours["Other scripts"] = (0.6, 0.6, 0.6, 1.0)
     return colours
@@ -135,7 +136,8 @@ def chart_languages(run_name: str, run: dict, langs: dict, path: Path, n_worst: 
         ax.set_xticks(range(n))
         ax.set_xticklabels([f"{langs[k]['name'][:22]} ({k})" for k in keys], rotation=70, ha="right", fontsize=7.5)
     handles = [plt.Rectangle((0, 0), 1, 1, color=c) for c in colours.values()]
-    ax.legend(handles, list(colours), title="script", fontsize=7.5, title_fontsize=8, loc="lower left", ncol=2)
+    ax.legend(handles, list(colours), title="script", fontsize=7.5, title_fontsize=8, loc="upper left",
+              bbox_to_anchor=(1.005, 1.0), ncol=1 if len(colours) <= 12 else 2)
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)
@@ -335,7 +337,8 @@ def write_markdown(report: dict, path: Path) -> None:
     L.append(f"Generated {report['generated_at']} · schema_version {report['schema_version']} · commit "
              f"{env.get('git_commit') or '?'} · {env['cpu_count']} CPUs · embedder `{env['embedder']}` · "
              f"{'quick' if cfg['quick'] else 'full'} run of {', '.join(cfg['suites'])} in "
-             f"{report.get('duration_s', 0):.0f} s.")
+             f"{report.get('duration_s', 0):.0f} s; load average {env.get('load_average_start')} at the start, "
+             f"{env.get('load_average_end')} at the end.")
     L.append("")
     L += ["```", *summary_lines(report), "```", ""]
     charts = report.get("charts") or []
@@ -362,7 +365,10 @@ def write_markdown(report: dict, path: Path) -> None:
     u = _udhr(report)
     if u:
         L += ["## Suite 1 — cross-lingual retrieval (UDHR)", ""]
-        L.append(f"{u['translation_files']} translation files, {u['complete_translations']} with text in all 30 "
+        parsed = u.get("parsed", u["translation_files"])
+        scope = (f"{u['translation_files']} translation files" if parsed >= u["translation_files"] else
+                 f"{u['translation_files']} translation files, {parsed} of them read (the languages asked for)")
+        L.append(f"{scope}, {u['complete_translations']} with text in all 30 "
                  f"articles; pivot `{u['pivot']}`; {u['query_languages']} query languages "
                  f"({u['distinct_iso639_3']} distinct ISO 639-3 codes). Each language: 30 queries, one per article; "
                  "a query is right at 1 when the best-ranked rule is its article. Embedder "
@@ -429,7 +435,9 @@ def write_markdown(report: dict, path: Path) -> None:
     if lat:
         L += ["## Suite 3 — latency", ""]
         L.append(f"{lat['items']} dev-set queries after {lat['warmup']} warm-up queries, query embedding not cached, "
-                 f"{lat['cpu_count']} CPUs, {lat['vectors']} vectors on {lat['vector_device']}.")
+                 f"{lat['cpu_count']} CPUs, {lat['vectors']} vectors on {lat['vector_device']}; load average "
+                 f"{lat.get('load_average_before')} before, {lat.get('load_average_after')} after (a load above the "
+                 "CPU count inflates every timing, the embedding's most).")
         L.append("")
         rows = []
         for n, s in lat["systems"].items():

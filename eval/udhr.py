@@ -557,6 +557,7 @@ def run_udhr(
         "directory": str(directory),
         "pivot": PIVOT,
         "translation_files": corpus.files,
+        "parsed": len(trans) + len(corpus.excluded),
         "complete_translations": len(trans),
         "query_languages": len(queries_p1),
         "distinct_iso639_3": len({trans[k].iso639_3 for k in queries_p1}),

@@ -245,6 +245,13 @@ def _progress_bar() -> Progress:
     return progress
 
 
+def _positive_int(value: str) -> int:
+    n = int(value)
+    if n < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, not {n}")
+    return n
+
+
 def cmd_migrate(args: argparse.Namespace) -> int:
     import json
 
@@ -285,7 +292,7 @@ def add_migrate_parser(sub: Any) -> argparse.ArgumentParser:
     s.add_argument("--user", help="user (env POLICYGRAPH_NEO4J_USER)")
     s.add_argument("--password", help="password (prefer env POLICYGRAPH_NEO4J_PASSWORD: argv is visible to ps)")
     s.add_argument("--database", help="database (env POLICYGRAPH_NEO4J_DATABASE; default neo4j)")
-    s.add_argument("--batch-size", type=int, default=DEFAULT_BATCH_SIZE,
+    s.add_argument("--batch-size", type=_positive_int, default=DEFAULT_BATCH_SIZE,
                    help=f"nodes or edges per transaction (default {DEFAULT_BATCH_SIZE})")
     s.add_argument("--clear", action="store_true",
                    help="delete the PolicyGraph graph (:PGNode nodes) already in the target database first")

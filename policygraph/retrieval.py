@@ -289,7 +289,8 @@ class Retriever:
                 node = st.nodes.get(x)
                 exc_refs.append(RuleRef(rule_id=xe.rule_id, title=node.props.get("title", "") if node else "",
                                         relation="exception", score=round(xscore, 4)))
-                if xscore >= w.exception_floor and xscore >= c.score - w.exception_margin:
+                # compare like with like: the exception's best similarity against the prohibition's
+                if xscore >= w.exception_floor and xscore >= max(c.vector, c.example) - w.exception_margin:
                     verdict = "exception_may_apply"
             ovr_refs: list[RuleRef] = []
             for o in st.overrides.get(e.node_id, []):

@@ -20,10 +20,10 @@ from pathlib import Path
 import httpx
 import pytest
 import uvicorn
+from conftest import make_engine
 
 from api.app import create_app
 from api.config import ApiConfig, key_id
-from conftest import make_engine
 from policygraph.engine import Engine
 
 AGENT_KEY = "agent-key-7d1f0c9e4b"
@@ -147,8 +147,8 @@ class Running:
 
 
 def start_server(engine: Engine, **cfg_kw) -> Running:
-    kw = dict(keys=KEYS, max_content_chars=MAX_CHARS, max_batch_size=MAX_BATCH, max_request_bytes=MAX_BODY,
-              max_upload_bytes=256 * 1024)
+    kw = {"keys": KEYS, "max_content_chars": MAX_CHARS, "max_batch_size": MAX_BATCH,
+          "max_request_bytes": MAX_BODY, "max_upload_bytes": 256 * 1024}
     kw.update(cfg_kw)
     cfg = ApiConfig(**kw)
     app = create_app(engine, cfg)
@@ -319,6 +319,13 @@ def test_no_key_401(client):
         assert r.status_code == 401, (method, path, r.text)
         assert err(r)["code"] == "unauthorized"
         assert r.headers.get("www-authenticate", "").startswith("Bearer")
+
+
+def test_key_checked_before_the_body(client):
+    r = client.post("/v1/context", content=b'{"text": ', headers={"content-type": "application/json"})
+    assert r.status_code == 401 and err(r)["code"] == "unauthorized"
+    r = client.post("/v1/policies", content=b"garbage", headers={**AGENT, "content-type": "text/plain"})
+    assert r.status_code == 403 and err(r)["code"] == "forbidden"
 
 
 def test_unknown_key_401(client):
@@ -539,6 +546,19 @@ def test_concurrent_reads_during_upload(corpus_engine, embedding_cache_dir, tmp_
         observations: list[tuple[float, float, str, int]] = []  # (started, finished, kind, count or rules seen)
         lock = threading.Lock()
 
+        # The slow part of an upload (embedding a big document's texts) runs outside the exclusive
+        # phase: make it slow enough here that reads demonstrably complete meanwhile.
+        inner_embed = eng.embedder.embed_passages
+        slowed = threading.Event()
+
+        def slow_first_embed(texts):
+            if not slowed.is_set():
+                slowed.set()
+                time.sleep(1.5)
+            return inner_embed(texts)
+
+        eng.embedder.embed_passages = slow_first_embed  # type: ignore[method-assign]
+
         def reader(i: int) -> None:
             with srv.client() as c:
                 k = 0
@@ -546,7 +566,7 @@ def test_concurrent_reads_during_upload(corpus_engine, embedding_cache_dir, tmp_
                     k += 1
                     t0 = time.time()
                     try:
-                        if (i + k) % 3 == 0:
+                        if i < 2:  # two threads ask the agent; six read the catalogue
                             r = c.post("/v1/context", json={"text": "Pour petrol on the charcoal grill on the "
                                                                     "balcony for huge flames", "top_k": 10},
                                        headers=AGENT)
@@ -560,7 +580,7 @@ def test_concurrent_reads_during_upload(corpus_engine, embedding_cache_dir, tmp_
                                     problems.append("new rule without text")
                             with lock:
                                 observations.append((t0, time.time(), "context", len(new)))
-                        elif (i + k) % 3 == 1:
+                        elif k % 2:
                             r = c.get("/v1/policies", headers=AGENT)
                             if r.status_code != 200:
                                 problems.append(f"list {r.status_code} {r.text[:200]}")
@@ -590,7 +610,7 @@ def test_concurrent_reads_during_upload(corpus_engine, embedding_cache_dir, tmp_
                                 continue
                             with lock:
                                 observations.append((t0, time.time(), "detail", seen))
-                    except Exception as exc:  # a connection error is an error too
+                    except Exception as exc:  # noqa: BLE001 - a connection error is an error too
                         problems.append(f"{type(exc).__name__}: {exc}")
 
         with ThreadPoolExecutor(8) as pool:

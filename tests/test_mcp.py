@@ -106,16 +106,19 @@ def test_stdio_transport(data_dir, embedding_cache_dir, tmp_path):
         env=server_env(embedding_cache_dir), cwd=str(PROJECT_ROOT),
     )
 
-    async def run() -> None:
-        with open(tmp_path / "stderr.log", "w") as errlog:
-            async with stdio_client(params, errlog=errlog) as (read, write):
-                async with ClientSession(read, write, read_timeout_seconds=TIMEOUT) as session:
-                    await exercise(session)
+    async def run(errlog) -> None:
+        async with (
+            stdio_client(params, errlog=errlog) as (read, write),
+            ClientSession(read, write, read_timeout_seconds=TIMEOUT) as session,
+        ):
+            await exercise(session)
 
-    try:
-        asyncio.run(asyncio.wait_for(run(), TIMEOUT * 2))
-    finally:
-        print((tmp_path / "stderr.log").read_text()[-3000:])
+    with open(tmp_path / "stderr.log", "w") as errlog:
+        try:
+            asyncio.run(asyncio.wait_for(run(errlog), TIMEOUT * 2))
+        finally:
+            errlog.flush()
+            print((tmp_path / "stderr.log").read_text()[-3000:])
 
 
 def _wait_for_port(port: int, proc: subprocess.Popen, timeout: float = 180.0) -> None:
@@ -158,10 +161,12 @@ def http_server(data_dir, embedding_cache_dir, tmp_path_factory):
 async def _http_session(url: str, headers: dict[str, str]) -> None:
     import httpx2
 
-    async with httpx2.AsyncClient(headers=headers, timeout=httpx2.Timeout(TIMEOUT)) as hc:
-        async with streamable_http_client(url, http_client=hc) as (read, write):
-            async with ClientSession(read, write, read_timeout_seconds=TIMEOUT) as session:
-                await exercise(session)
+    async with (
+        httpx2.AsyncClient(headers=headers, timeout=httpx2.Timeout(TIMEOUT)) as hc,
+        streamable_http_client(url, http_client=hc) as (read, write),
+        ClientSession(read, write, read_timeout_seconds=TIMEOUT) as session,
+    ):
+        await exercise(session)
 
 
 def test_streamable_http_transport(http_server):
@@ -186,10 +191,10 @@ def test_mcp_mounted_in_http_api(data_dir, embedding_cache_dir, tmp_path):
     import threading
 
     import uvicorn
+    from conftest import make_engine
 
     from api.app import create_app
     from api.config import ApiConfig
-    from conftest import make_engine
 
     dest = tmp_path / "data"
     shutil.copytree(data_dir, dest)
