@@ -117,7 +117,7 @@ class PolicyAgent:
         self.retriever.vector_search(st)
         best = sorted(st.candidates.values(), key=lambda c: -max(c.vector, c.example))[:5]
         return (
-            {"pass": state.get("passes", 0) + 1, "query_vectors": 1 + len(st.extra_vectors)},
+            {"pass": state.get("passes", 0) + 1, "query_vectors": 1 + len(st.extra_vectors) + len(st.recall_vectors)},
             {"candidates": len(st.candidates),
              "best": [{"rule_id": c.entry.rule_id, "vector": round(c.vector, 4), "example": round(c.example, 4)}
                       for c in best]},
@@ -182,19 +182,17 @@ class PolicyAgent:
             for n in eng.graph.get_nodes([f"term:{x}" for x in ids]):
                 texts.append(f"{n.props['term']}: {n.props.get('definition', '')}")
                 used.append(f"definition:{n.props['term_id']}")
-        vecs: list[np.ndarray] = []
         if texts:
-            vecs.extend(eng.embedder.embed_queries([f"{st.query.text}\n{t}" for t in texts[:3]]))
-        # the closest violating examples, averaged with the content (no new embedding needed)
+            st.extra_vectors.extend(eng.embedder.embed_queries([f"{st.query.text}\n{t}" for t in texts[:3]]))
+        # the closest labelled examples, averaged with the content (no new embedding needed): they
+        # widen the candidate set only; every rule they reach is scored against the content itself
         ex_keys = eng.catalog.allowed_example_keys(u.at, u.jurisdiction)
-        near = eng.index.search(st.qvec, 3, ex_keys)
-        for key, _score in near:
+        for key, _score in eng.index.search(st.qvec, 3, ex_keys):
             v = eng.index.get_vector(key)
             if v is not None:
                 m = st.qvec + v
-                vecs.append(m / np.linalg.norm(m))
+                st.recall_vectors.append(m / np.linalg.norm(m))
                 used.append(f"example:{key}")
-        st.extra_vectors.extend(vecs)
         # a fresh ranking over the widened candidate set
         st.ranked, st.hits = [], []
         return ({"reason": state.get("weak_reason")}, {"expansions": used}, {"weak_reason": ""})

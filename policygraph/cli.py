@@ -185,6 +185,15 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--json", action="store_true")
     s.set_defaults(fn=cmd_stats)
 
+    # Commands whose code lives with the component they drive.  Imported here,
+    # lazily, so `policygraph ask` does not pay for FastAPI/matplotlib imports.
+    from api.serve import add_serve_parser
+    from eval.harness import add_eval_parser
+    from policygraph.migrate import add_migrate_parser
+
+    add_serve_parser(sub)
+    add_migrate_parser(sub)
+    add_eval_parser(sub)
     return p
 
 

@@ -84,7 +84,8 @@ class RetrievalState:
     ranked: list[Candidate] = field(default_factory=list)
     hits: list[RuleHit] = field(default_factory=list)
     timings: dict[str, float] = field(default_factory=dict)
-    extra_vectors: list[np.ndarray] = field(default_factory=list)  # second-pass expansions
+    extra_vectors: list[np.ndarray] = field(default_factory=list)  # second pass: definition expansions
+    recall_vectors: list[np.ndarray] = field(default_factory=list)  # second pass: recall-only expansions
     signals: list[tuple[float, str]] = field(default_factory=list)  # (score, category) per matched vector
     category_probs: dict[str, float] = field(default_factory=dict)
 
@@ -154,28 +155,45 @@ class Retriever:
         u, eng = st.understood, self.engine
         assert u is not None and st.qvec is not None
         cat = eng.catalog
-        vecs = [st.qvec, *st.extra_vectors]
+        # (vector, damping, grounded): the content itself; definition expansions (the content's own
+        # defined terms, damped); recall-only expansions (neighbours' vectors) whose hits are scored
+        # against the content, so a second pass can widen the candidate set but never inflate scores.
+        # Only the content's own similarities vote on the category (st.signals): an expansion says
+        # which rules to look at, not what the content is about.
+        vecs = [(st.qvec, 1.0, False), *((v, 0.97, False) for v in st.extra_vectors),
+                *((v, 1.0, True) for v in st.recall_vectors)]
         hub, h = self.hubness(), self.w.hub
         rule_keys = cat.allowed_rule_keys(u.at, u.jurisdiction)
         ex_keys = cat.allowed_example_keys(u.at, u.jurisdiction)
-        for i, vec in enumerate(vecs):
-            damp = 1.0 if i == 0 else 0.97  # expansions count a little less than the content itself
-            for key, score in eng.index.search(vec, self.w.k_rules, rule_keys):
+
+        def regrounded(hits):
+            for key, _ in hits:
+                v = eng.index.get_vector(key)
+                yield key, (float(v @ st.qvec) if v is not None else 0.0)
+
+        first_pass = not st.signals
+        for i, (vec, damp, grounded) in enumerate(vecs):
+            votes = i == 0 and first_pass
+            rule_hits = eng.index.search(vec, self.w.k_rules, rule_keys)
+            ex_hits = eng.index.search(vec, self.w.k_examples, ex_keys)
+            if grounded:
+                rule_hits, ex_hits = list(regrounded(rule_hits)), list(regrounded(ex_hits))
+            for key, score in rule_hits:
                 score -= h * hub.get(key, 0.0)
                 node_id, lang = key.rsplit("|", 1)
                 c = self._cand(st, cat.rules[node_id])
-                if c.entry.kind != "allowed":
+                if c.entry.kind != "allowed" and votes:
                     st.signals.append((score * damp, c.entry.category))
                 if score * damp > c.vector:
                     c.vector, c.vector_lang = score * damp, lang
-            for key, score in eng.index.search(vec, self.w.k_examples, ex_keys):
+            for key, score in ex_hits:
                 score -= h * hub.get(key, 0.0)
                 ex = cat.examples[key]
                 entry = cat.rules.get(f"rule:{ex.rule_id}@{ex.version}")
                 if entry is None:
                     continue
                 c = self._cand(st, entry)
-                if ex.label == "violating" and entry.kind != "allowed":
+                if ex.label == "violating" and entry.kind != "allowed" and votes:
                     st.signals.append((score * damp, entry.category))
                 if ex.label == "violating":
                     if score * damp > c.example:
