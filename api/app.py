@@ -235,6 +235,7 @@ def create_app(engine: Engine, api_config: ApiConfig | None = None, *, service: 
             {"name": "context", "description": "Which rules apply to content (the agent's decision)"},
             {"name": "rules", "description": "Rules as stored, at a point in time, in a language"},
             {"name": "policies", "description": "Policy documents: list, read, upload"},
+            {"name": "lifecycle", "description": "Drafts, diffs, publish, rollback, history, audit (authors)"},
             {"name": "ops", "description": "Health, readiness, metrics"},
         ],
     )
@@ -331,6 +332,11 @@ def create_app(engine: Engine, api_config: ApiConfig | None = None, *, service: 
             response.status_code = 200
         return report
 
+    # ------------------------------------------------------------------ lifecycle (drafts, publish, rollback)
+    from api.lifecycle_routes import DRAFTS_PATH, build_lifecycle_router, lifecycle_required_role
+
+    app.include_router(build_lifecycle_router(svc, author_role=author_role, agent_role=agent_role))
+
     # ------------------------------------------------------------------ ops
     @app.get("/healthz", response_model=Health, tags=["ops"], summary="Liveness: the process answers")
     def healthz() -> Health:
@@ -373,6 +379,8 @@ def create_app(engine: Engine, api_config: ApiConfig | None = None, *, service: 
     def required_role(method: str, path: str) -> Role | None:
         """Checked before the body is read (KeyAuthMiddleware); the endpoints' dependencies check again."""
         if path.startswith("/v1/") or path == "/v1":
+            if lifecycle_required_role(method, path):
+                return "author"
             return "author" if method == "POST" and path.rstrip("/") == UPLOAD_PATH else "agent"
         if mcp_path and path.rstrip("/") == mcp_path:
             return "agent"
@@ -383,7 +391,7 @@ def create_app(engine: Engine, api_config: ApiConfig | None = None, *, service: 
     # outermost last: metrics/logging see everything; the key is checked before the body is read;
     # the body limit applies before any parsing
     app.add_middleware(BodyLimitMiddleware, max_bytes=cfg.max_request_bytes, upload_max_bytes=cfg.max_upload_bytes,
-                       upload_paths=(UPLOAD_PATH,))
+                       upload_paths=(UPLOAD_PATH, DRAFTS_PATH))
     app.add_middleware(KeyAuthMiddleware, keys=keys, rule=required_role)
     static = tuple(r.path for r in app.routes if getattr(r, "path", None) and "{" not in r.path)
     app.add_middleware(ObservabilityMiddleware, metrics=metrics, mounts=(mcp_path,) if mcp_path else (),

@@ -189,11 +189,13 @@ def build_parser() -> argparse.ArgumentParser:
     # lazily, so `policygraph ask` does not pay for FastAPI/matplotlib imports.
     from api.serve import add_serve_parser
     from eval.harness import add_eval_parser
+    from policygraph.lifecycle.cli import add_lifecycle_parsers
     from policygraph.migrate import add_migrate_parser
 
     add_serve_parser(sub)
     add_migrate_parser(sub)
     add_eval_parser(sub)
+    add_lifecycle_parsers(sub)
     return p
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
+import os
 import threading
 import time
 from collections.abc import Callable, Iterable
@@ -87,6 +88,11 @@ class Engine:
         self.catalog = Catalog.load(self.graph)
         self.linker = TermLinker(self._terms())
         self._repair_vectors()
+        if not in_memory and (self.root / "lifecycle" / "publishing.json").exists():
+            # a publish was interrupted (crash): settle it before anyone reads (policygraph/lifecycle)
+            from policygraph.lifecycle.manager import recover_interrupted_publish
+
+            recover_interrupted_publish(self)
         from policygraph.retrieval import Retriever
 
         self.retriever = Retriever(self)
@@ -177,15 +183,20 @@ class Engine:
             )
             return self._write_documents(docs, stored, progress, t0)
 
-    def ingest_documents(self, docs: list[PolicyDocument], progress: Progress | None = None) -> IngestReport:
+    def ingest_documents(self, docs: list[PolicyDocument], progress: Progress | None = None, *,
+                         supersedes: dict[str, str] | None = None, audit: dict | None = None) -> IngestReport:
         """Store documents built in code (the eval harness builds the UDHR this way). Same guarantees
-        as `ingest`."""
+        as `ingest`. `supersedes` maps a new rule id to the id it replaces under another name (a renamed
+        rule, found by the lifecycle's diff): the new version gets a SUPERSEDES edge to the old one.
+        `audit` (actor, action, ...) goes into the audit log entry of the write."""
         t0 = time.perf_counter()
         with self._write_lock:
-            return self._write_documents(docs, self.stored_documents(), progress, t0)
+            return self._write_documents(docs, self.stored_documents(), progress, t0,
+                                         supersedes=supersedes, audit=audit)
 
     def _write_documents(self, docs: list[PolicyDocument], stored: dict[str, PolicyDocument],
-                         progress: Progress | None, t0: float) -> IngestReport:
+                         progress: Progress | None, t0: float, *, supersedes: dict[str, str] | None = None,
+                         audit: dict | None = None) -> IngestReport:
         # Documents identical to what is stored are a no-op.
         changed = [d for d in docs if _fingerprint(d) != (_fingerprint(stored[d.id]) if d.id in stored else None)]
         if not changed:
@@ -237,16 +248,19 @@ class Engine:
             elif prev is not None:
                 # a newer version: close the old rule versions, link the new ones to them
                 start = (d.effective_from or dt.date.today()).isoformat()
-                for r in prev.rules():
-                    old = rule_node_id(r.id, prev.version)
-                    node = self.graph.get_node(old)
-                    if node is not None and node.props.get("valid_to") is None:
-                        node.props["valid_to"] = start
+                # every rule version of this policy still in force at `start` ends there, also those of
+                # a scheduled (future) version this one replaces: their period becomes empty
+                for node in self.graph.find_nodes("Rule", {"policy_id": d.id}):
+                    vto, vfrom = node.props.get("valid_to"), node.props.get("valid_from")
+                    if node.props.get("version", 0) < d.version and (vto is None or vto > start):
+                        node.props["valid_to"] = max(start, vfrom) if vfrom else start
                         batch.nodes.append(node)
+                prev_ids = {x.id for x in prev.rules()}
                 for r in d.rules():
-                    if any(x.id == r.id for x in prev.rules()):
+                    old_id = r.id if r.id in prev_ids else (supersedes or {}).get(r.id)
+                    if old_id in prev_ids:
                         part.edges.append(Edge(src=rule_node_id(r.id, d.version), type="SUPERSEDES",
-                                               dst=rule_node_id(r.id, prev.version)))
+                                               dst=rule_node_id(old_id, prev.version)))
             batch.nodes.extend(part.nodes)
             batch.edges.extend(part.edges)
             for r in d.rules():
@@ -289,14 +303,21 @@ class Engine:
         try:
             self.index.remove(stale_keys)
             self.index.add(vec_keys + ex_keys, np.concatenate([vectors, ex_vectors]))
-            self.graph.apply(batch)
+            _crash_point("before_graph_write")
+            self.graph.apply(batch)  # the commit point
         except Exception:
             self.index.restore(snap)
             raise
+        _crash_point("after_graph_write")
         self.index.save()
+        _crash_point("after_index_save")
         for d in changed:
             self._save_document(d)
         self._refresh()
+        if not self.in_memory:
+            from policygraph.lifecycle.audit import record_write
+
+            record_write(self.root, changed, audit)
         return IngestReport(
             policies=[d.id for d in docs], rules_written=rules_total,
             rules_unchanged=sum(len(d.rules()) for d in docs if d not in changed),
@@ -433,6 +454,12 @@ class Engine:
 def _fingerprint(doc: PolicyDocument) -> str:
     return json.dumps([doc.version, doc.status, doc.source.sha256, sorted(t.sha256 for t in doc.translations),
                        str(doc.effective_from), str(doc.effective_to)])
+
+
+def _crash_point(name: str) -> None:
+    """Tests only: POLICYGRAPH_TEST_CRASH_AT=<name> kills the process here, as a power cut would."""
+    if os.environ.get("POLICYGRAPH_TEST_CRASH_AT") == name:
+        os._exit(137)
 
 
 def _safe(name: str) -> str:

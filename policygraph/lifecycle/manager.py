@@ -1,0 +1,545 @@
+"""The lifecycle of a policy: draft → diff → evaluate → publish, history, rollback, audit.
+
+State on disk, next to the engine's stores (`<data_dir>/v1/`):
+
+* `lifecycle/drafts/<draft id>.json` — a draft: the parsed document, its diff against the version it
+  was drafted from, who and when. Drafts are never in the graph or the vector index, so `ask` and the
+  API's readers cannot see them.
+* `documents/<policy>/v<N>.json` — every published version (the engine's own store, kept forever).
+* `lifecycle/audit.jsonl` — append-only audit log (policygraph/lifecycle/audit.py).
+* `lifecycle/publishing.json` — the publish journal: present only while a publish runs.
+
+**Publishing** is the engine's versioned write (`Engine.ingest_documents`): the graph write is the
+commit point (networkx: one atomic rename of graph.json; Neo4j: one transaction). The journal is
+written first; if the process dies, the next `Engine` start calls `recover_interrupted_publish`:
+when the graph holds the new version the publish is completed (vector index repaired by the
+engine's `_repair_vectors`, the version's document file written, the draft marked published);
+otherwise nothing of it is visible, the previous version still serves, and the draft stays pending.
+Either way the audit log says what happened.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import hashlib
+import json
+import logging
+import time
+from collections.abc import Callable, Iterable
+from contextlib import AbstractContextManager
+from pathlib import Path
+
+from ingest.loader import load_documents
+from ingest.reader import SourceFile, read_source
+from policygraph.errors import IngestError, NotFound, PolicyGraphError
+from policygraph.graph_model import policy_node_id, rule_passage
+from policygraph.lifecycle import audit
+from policygraph.lifecycle.diff import diff_documents, find_conflicts, render_text
+from policygraph.lifecycle.models import (
+    AuditEntry,
+    Draft,
+    DiffReport,
+    EvaluationReport,
+    History,
+    ImpactItem,
+    PublishReport,
+    VersionInfo,
+)
+from policygraph.models import PolicyDocument
+from policygraph.stores.networkx_store import atomic_write_bytes
+
+log = logging.getLogger(__name__)
+GENERIC_FORMATS = ("markdown", "text", "html")
+
+
+class LifecycleError(PolicyGraphError):
+    """A lifecycle step refused (stale draft, a date that would rewrite history, ...): HTTP 409."""
+
+
+def content_hash(doc: PolicyDocument) -> str:
+    """What a document says, without where it came from: version, status, source, spans and the
+    effective dates left out (re-uploading the same text is recognised as unchanged)."""
+    d = doc.model_dump(mode="json", exclude={"version", "status", "source", "translations", "effective_from",
+                                             "effective_to"})
+    for s in d["sections"]:
+        for r in s["rules"]:
+            r.pop("span", None)
+    return hashlib.sha256(json.dumps(d, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
+
+
+def _today() -> dt.date:
+    return dt.date.today()
+
+
+class Lifecycle:
+    def __init__(self, engine, *, read_gate: Callable[[], AbstractContextManager] | None = None) -> None:
+        if engine.in_memory or engine.docs_dir is None:
+            raise LifecycleError("the policy lifecycle needs an on-disk data directory")
+        self.engine = engine
+        self.dir = engine.root / "lifecycle"
+        self.drafts_dir = self.dir / "drafts"
+        self.read_gate = read_gate or contextlib.nullcontext
+
+    # ------------------------------------------------------------------ versions on disk
+    def versions(self, policy_id: str) -> list[PolicyDocument]:
+        pdir = self.engine.docs_dir / policy_id
+        if not pdir.exists():
+            return []
+        files = sorted(pdir.glob("v*.json"), key=lambda p: int(p.stem[1:]))
+        return [PolicyDocument.model_validate_json(f.read_text(encoding="utf-8")) for f in files]
+
+    def version(self, policy_id: str, version: int) -> PolicyDocument:
+        f = self.engine.docs_dir / policy_id / f"v{version}.json"
+        if not f.exists():
+            raise NotFound(f"policy {policy_id} has no version {version}")
+        return PolicyDocument.model_validate_json(f.read_text(encoding="utf-8"))
+
+    # ------------------------------------------------------------------ parsing an upload
+    def parse(self, paths: Iterable[str | Path] = (), *, sources: list[SourceFile] | None = None,
+              policy_id: str | None = None) -> list[PolicyDocument]:
+        """Parse and validate documents as `ingest` would. With `policy_id`, documents without
+        PolicyGraph markup (Markdown, text, HTML) are parsed as a version of that policy."""
+        eng = self.engine
+        max_bytes = eng.settings.max_file_bytes
+        if sources is None:
+            from ingest.loader import expand_paths
+
+            sources = [read_source(p, max_bytes) for p in expand_paths(paths)]
+        with self.read_gate():
+            stored = eng.stored_documents()
+            known_rules = set(eng.catalog.by_rule_id)
+        docs: list[PolicyDocument] = []
+        rest = []
+        for src in sources:
+            if policy_id and src.format in GENERIC_FORMATS:
+                from ingest.generic import parse_generic
+
+                base = stored.get(policy_id)
+                docs.append(parse_generic(src.text, path=src.path, fmt=src.format, sha256=src.sha256,  # type: ignore[arg-type]
+                                          policy_id=policy_id, version=base.version + 1 if base else 1))
+            else:
+                rest.append(src)
+        if rest:
+            docs.extend(load_documents((), max_bytes=max_bytes, sources=rest, known_rule_ids=known_rules,
+                                       known_policy_ids=set(stored), existing=stored))
+        if policy_id:
+            for d in docs:
+                if d.id != policy_id:
+                    raise IngestError(d.source.path, f"the document is policy {d.id!r}, not {policy_id!r}")
+        ids = [d.id for d in docs]
+        if len(set(ids)) != len(ids):
+            raise IngestError(docs[0].source.path, "several documents are versions of the same policy: draft them one at a time")
+        return docs
+
+    # ------------------------------------------------------------------ diff
+    def _prepare(self, doc: PolicyDocument, base: PolicyDocument | None,
+                 effective_from: dt.date | None, effective_to: dt.date | None) -> PolicyDocument:
+        doc = doc.model_copy(deep=True)
+        if base is not None and doc.version <= base.version:
+            doc.version = base.version + 1
+        if effective_from is not None:
+            doc.effective_from = effective_from
+        if effective_to is not None:
+            doc.effective_to = effective_to
+        doc.status = "published"
+        return doc
+
+    def diff_document(self, doc: PolicyDocument, *, effective_from: dt.date | None = None,
+                      effective_to: dt.date | None = None) -> tuple[PolicyDocument, DiffReport]:
+        """The document as it would be drafted (version numbered after the current one) and its diff
+        against the current version, with conflict checks and date warnings. Writes nothing."""
+        with self.read_gate():
+            stored = self.engine.stored_documents()
+        base = stored.get(doc.id)
+        doc = self._prepare(doc, base, effective_from, effective_to)
+        if base is not None and content_hash(base) == content_hash(doc) and \
+                doc.effective_from in (None, base.effective_from) and doc.effective_to in (None, base.effective_to):
+            rep = diff_documents(base, doc)
+            rep.unchanged, rep.version = True, base.version
+            return doc, rep
+        rep = diff_documents(base, doc)
+        check = [c.rule_id for c in rep.changes if "removed" not in c.kinds]
+        rep.conflicts = find_conflicts(doc, check, stored.values())
+        rep.warnings = self._date_warnings(doc.id, doc.effective_from, base)
+        if base is not None and doc.version != base.version + 1:
+            rep.warnings.append(f"version {doc.version} skips numbers after the current version {base.version}")
+        return doc, rep
+
+    def diff(self, paths: Iterable[str | Path] = (), *, sources: list[SourceFile] | None = None,
+             policy_id: str | None = None, effective_from: dt.date | None = None,
+             effective_to: dt.date | None = None) -> list[DiffReport]:
+        return [self.diff_document(d, effective_from=effective_from, effective_to=effective_to)[1]
+                for d in self.parse(paths, sources=sources, policy_id=policy_id)]
+
+    def _date_warnings(self, policy_id: str, eff: dt.date | None, base: PolicyDocument | None,
+                       raise_errors: bool = True) -> list[str]:
+        """Refuses a start date before the start of the version in force today (that would rewrite
+        answers already given under it); warns about back-dating and scheduled versions it cancels."""
+        if base is None:
+            return []
+        today = _today()
+        start = eff or today
+        out = []
+        versions = self.versions(policy_id)
+        started = [v for v in versions if (v.effective_from or dt.date.min) <= today]
+        if started:
+            cur = max(started, key=lambda v: (v.effective_from or dt.date.min, v.version))
+            floor = cur.effective_from or dt.date.min
+            if start < floor and raise_errors:
+                raise LifecycleError(f"policy {policy_id}: effective_from {start} is before {floor}, when version "
+                                     f"{cur.version} (in force today) took effect; choose {floor} or later")
+        for v in versions:
+            if v.effective_from and v.effective_from > today and v.effective_from >= start:
+                out.append(f"version {v.version}, scheduled from {v.effective_from}, will never be in force: "
+                           f"this one replaces it from {start}")
+        if eff is None:
+            out.append(f"no effective date: in force from the day it is published")
+        elif start < today:
+            out.append(f"back-dated: effective {start}; answers for dates from {start} on change when published")
+        elif start > today:
+            out.append(f"scheduled: served from {start}; the current version serves until then")
+        return out
+
+    # ------------------------------------------------------------------ drafts
+    def _draft_path(self, draft_id: str) -> Path:
+        if not draft_id or "/" in draft_id or draft_id.startswith(".") or len(draft_id) > 200:
+            raise NotFound(f"no draft {draft_id!r}")
+        return self.drafts_dir / f"{draft_id}.json"
+
+    def load_draft(self, draft_id: str) -> tuple[Draft, PolicyDocument]:
+        p = self._draft_path(draft_id)
+        if not p.exists():
+            raise NotFound(f"no draft {draft_id!r}")
+        data = json.loads(p.read_text(encoding="utf-8"))
+        return Draft.model_validate(data["draft"]), PolicyDocument.model_validate(data["document"])
+
+    def _save_draft(self, draft: Draft, doc: PolicyDocument) -> None:
+        payload = {"draft": draft.model_dump(mode="json"), "document": doc.model_dump(mode="json")}
+        atomic_write_bytes(self._draft_path(draft.id), json.dumps(payload, ensure_ascii=False, indent=1).encode())
+
+    def drafts(self, policy_id: str | None = None, status: str | None = None) -> list[Draft]:
+        if not self.drafts_dir.exists():
+            return []
+        out = []
+        for f in sorted(self.drafts_dir.glob("*.json")):
+            d = Draft.model_validate(json.loads(f.read_text(encoding="utf-8"))["draft"])
+            if (policy_id is None or d.policy_id == policy_id) and (status is None or d.status == status):
+                out.append(d)
+        return sorted(out, key=lambda d: d.created_at)
+
+    def create_draft(self, doc: PolicyDocument, *, author: str | None = None,
+                     effective_from: dt.date | None = None, effective_to: dt.date | None = None,
+                     kind: str = "revision", rollback_of: int | None = None) -> tuple[Draft | None, DiffReport]:
+        """Store `doc` as a draft of the next version and return it with its diff. An unchanged
+        document stores nothing: (None, the diff with `unchanged` set). The draft's texts are embedded
+        now (into the embedding cache), so publishing it later is quick."""
+        doc, rep = self.diff_document(doc, effective_from=effective_from, effective_to=effective_to)
+        if rep.unchanged:
+            return None, rep
+        chash = content_hash(doc)
+        eff = doc.effective_from.isoformat() if doc.effective_from else "onpublish"
+        draft_id = f"{doc.id}-v{doc.version}-{hashlib.sha1(f'{chash}|{eff}|{kind}'.encode()).hexdigest()[:8]}"
+        if self._draft_path(draft_id).exists():
+            existing, _ = self.load_draft(draft_id)
+            if existing.status == "pending":
+                return existing, existing.diff
+        author = author or audit.default_actor()
+        misses = self.engine.embedder.misses
+        try:  # warm the embedding cache outside any write phase
+            passages = [rule_passage(r, lg) for r in doc.rules() for lg in r.text]
+            if passages:
+                self.engine.embedder.embed_passages(passages)
+            if doc.examples:
+                self.engine.embedder.embed_queries([e.text for e in doc.examples])
+        except Exception:
+            log.warning("pre-embedding the draft failed; publish will embed it", exc_info=True)
+        draft = Draft(id=draft_id, policy_id=doc.id, version=doc.version, base_version=rep.base_version,
+                      author=author, created_at=audit.now(), source=doc.source.path,
+                      document_sha256=doc.source.sha256, content_hash=chash, kind=kind, rollback_of=rollback_of,  # type: ignore[arg-type]
+                      texts_embedded=self.engine.embedder.misses - misses, diff=rep)
+        self._save_draft(draft, doc)
+        audit.append(self.engine.root, AuditEntry(
+            ts=draft.created_at, actor=author, action="draft" if kind == "revision" else "rollback_draft",
+            policy_id=doc.id, version=doc.version, draft_id=draft_id, document_sha256=doc.source.sha256,
+            source=doc.source.path, detail={"base_version": rep.base_version, "counts": rep.counts,
+                                            "conflicts": len(rep.conflicts)}))
+        return draft, rep
+
+    def draft(self, paths: Iterable[str | Path] = (), *, sources: list[SourceFile] | None = None,
+              policy_id: str | None = None, author: str | None = None, effective_from: dt.date | None = None,
+              effective_to: dt.date | None = None) -> list[tuple[Draft | None, DiffReport]]:
+        docs = self.parse(paths, sources=sources, policy_id=policy_id)
+        return [self.create_draft(d, author=author, effective_from=effective_from, effective_to=effective_to)
+                for d in docs]
+
+    def discard(self, draft_id: str, author: str | None = None) -> Draft:
+        with self.engine._write_lock:
+            draft, doc = self.load_draft(draft_id)
+            if draft.status != "pending":
+                raise LifecycleError(f"draft {draft_id} is {draft.status}, not pending")
+            draft.status = "discarded"
+            self._save_draft(draft, doc)
+        audit.append(self.engine.root, AuditEntry(ts=audit.now(), actor=author or audit.default_actor(),
+                                                  action="discard", policy_id=draft.policy_id,
+                                                  version=draft.version, draft_id=draft_id,
+                                                  document_sha256=draft.document_sha256))
+        return draft
+
+    # ------------------------------------------------------------------ publish
+    def _journal(self) -> Path:
+        return self.dir / "publishing.json"
+
+    def publish(self, draft_id: str, *, author: str | None = None) -> PublishReport:
+        """Make the draft the new version, atomically (see the module doc). Refuses a draft whose base
+        is no longer the current version (someone published meanwhile): draft it again."""
+        eng = self.engine
+        author = author or audit.default_actor()
+        t0 = time.perf_counter()
+        with eng._write_lock:
+            draft, doc = self.load_draft(draft_id)
+            if draft.status != "pending":
+                raise LifecycleError(f"draft {draft_id} is {draft.status}, not pending")
+            current = eng.stored_documents().get(draft.policy_id)
+            cur_v = current.version if current else None
+            if cur_v != draft.base_version:
+                raise LifecycleError(f"draft {draft_id} was made against version {draft.base_version} of "
+                                     f"{draft.policy_id}, but version {cur_v} is current now: draft it again")
+            pub = self._publishable(draft, doc, current)
+            renames = {c.rule_id: c.old_rule_id for c in draft.diff.changes if "renamed" in c.kinds and c.old_rule_id}
+            action = "rollback" if draft.kind == "rollback" else "publish"
+            journal = {"draft_id": draft_id, "policy_id": draft.policy_id, "version": pub.version,
+                       "base_version": cur_v, "effective_from": pub.effective_from.isoformat() if pub.effective_from else None,
+                       "actor": author, "action": action, "started": audit.now()}
+            atomic_write_bytes(self._journal(), json.dumps(journal).encode())
+            audit.append(eng.root, AuditEntry(ts=journal["started"], actor=author, action=f"{action}_started",
+                                              policy_id=draft.policy_id, version=pub.version, draft_id=draft_id,
+                                              document_sha256=pub.source.sha256,
+                                              detail={"from_version": cur_v}))
+            misses = eng.embedder.misses
+            try:
+                rep = eng.ingest_documents([pub], supersedes=renames, audit={
+                    "actor": author, "action": action, "draft_id": draft_id, "from_version": cur_v,
+                    "counts": draft.diff.counts, **({"rollback_of": draft.rollback_of} if draft.rollback_of else {})})
+            except BaseException as exc:
+                audit.append(eng.root, AuditEntry(ts=audit.now(), actor=author, action=f"{action}_failed",
+                                                  policy_id=draft.policy_id, version=pub.version, draft_id=draft_id,
+                                                  document_sha256=pub.source.sha256,
+                                                  detail={"error": str(exc)[:500], "serving_version": cur_v}))
+                self._journal().unlink(missing_ok=True)
+                raise
+            draft.status, draft.published_at, draft.published_by = "published", audit.now(), author
+            self._save_draft(draft, doc)
+            self._journal().unlink(missing_ok=True)
+        changed = sum(v for k, v in draft.diff.counts.items() if k != "unchanged")
+        return PublishReport(draft_id=draft_id, policy_id=draft.policy_id, version=pub.version,
+                             effective_from=pub.effective_from or _today(), rules_written=rep.rules_written,
+                             rules_changed=changed, vectors_embedded=eng.embedder.misses - misses,
+                             seconds=time.perf_counter() - t0, noop=rep.noop)
+
+    def _publishable(self, draft: Draft, doc: PolicyDocument, current: PolicyDocument | None) -> PolicyDocument:
+        pub = doc.model_copy(deep=True)
+        pub.status = "published"
+        if pub.effective_from is None and current is not None:
+            pub.effective_from = _today()
+        self._date_warnings(pub.id, pub.effective_from, current)  # raises when it would rewrite history
+        return pub
+
+    def rollback(self, policy_id: str, to_version: int, *, author: str | None = None,
+                 effective_from: dt.date | None = None) -> tuple[Draft, PublishReport]:
+        """Publish version `to_version` again, as a new version (nothing is lost: the versions in
+        between stay in the history)."""
+        draft = self.rollback_draft(policy_id, to_version, author=author, effective_from=effective_from)
+        return draft, self.publish(draft.id, author=author)
+
+    def rollback_draft(self, policy_id: str, to_version: int, *, author: str | None = None,
+                       effective_from: dt.date | None = None) -> Draft:
+        """The draft of a rollback (the text of `to_version` as the next version), not yet published."""
+        with self.read_gate():
+            current = self.engine.stored_documents().get(policy_id)
+        if current is None:
+            raise NotFound(f"no policy {policy_id}")
+        if to_version == current.version:
+            raise LifecycleError(f"version {to_version} of {policy_id} is already the current version")
+        old = self.version(policy_id, to_version)
+        doc = old.model_copy(deep=True)
+        doc.version = current.version + 1
+        doc.effective_from = None
+        doc.effective_to = None
+        draft, rep = self.create_draft(doc, author=author, effective_from=effective_from, kind="rollback",
+                                       rollback_of=to_version)
+        if draft is None:
+            raise LifecycleError(f"version {to_version} of {policy_id} says the same as the current version {current.version}")
+        return draft
+
+    # ------------------------------------------------------------------ history and audit
+    def history(self, policy_id: str) -> History:
+        versions = self.versions(policy_id)
+        if not versions:
+            raise NotFound(f"no policy {policy_id}")
+        published: dict[int, AuditEntry] = {}
+        for e in audit.read(self.engine.root, policy_id):
+            if e.action in ("publish", "rollback", "ingest", "publish_recovered", "rollback_recovered") and e.version:
+                published[e.version] = e
+        today = _today()
+        out = []
+        for i, v in enumerate(versions):
+            start = v.effective_from
+            ends = [w.effective_from or today for w in versions[i + 1:]]
+            if v.effective_to:
+                ends.append(v.effective_to)
+            end = min(ends) if ends else None
+            s = start or dt.date.min
+            if end is not None and end <= s:
+                state = "never_in_force"
+            elif s > today:
+                state = "scheduled"
+            elif end is not None and end <= today:
+                state = "superseded"
+            else:
+                state = "in_force"
+            e = published.get(v.version)
+            note = ""
+            if e and e.detail.get("rollback_of"):
+                note = f"rollback to version {e.detail['rollback_of']}"
+            out.append(VersionInfo(version=v.version, effective_from=start, effective_to=end, state=state,
+                                   rules=len(v.rules()), source=v.source.path, document_sha256=v.source.sha256,
+                                   published_at=e.ts if e else None, published_by=e.actor if e else None,
+                                   draft_id=e.draft_id if e else None, note=note))
+        return History(policy_id=policy_id, title=versions[-1].title, versions=out)
+
+    def audit_log(self, policy_id: str | None = None, limit: int | None = None) -> list[AuditEntry]:
+        return audit.read(self.engine.root, policy_id, limit)
+
+    # ------------------------------------------------------------------ evaluate a draft
+    def shadow_engine(self, docs: list[PolicyDocument], supersedes: dict[str, str] | None = None):
+        """An in-memory copy of the live engine with `docs` published into it (nothing on disk
+        changes). Vectors come from the live index and the shared embedding cache."""
+        from policygraph.engine import Engine
+        from policygraph.migrate import export_graph
+        from policygraph.retrieval import Retriever
+        from policygraph.stores.base import GraphBatch
+        from policygraph.stores.networkx_store import NetworkxGraphStore
+
+        eng = self.engine
+        sh = Engine(eng.settings.model_copy(update={"embedding_cache": None}), graph=NetworkxGraphStore(None),
+                    embedder=eng.embedder, in_memory=True)
+        with self.read_gate():
+            nodes, edges = export_graph(eng.graph)
+            snap = eng.index.snapshot()
+            stored = eng.stored_documents()
+        sh.graph.apply(GraphBatch(nodes=nodes, edges=edges))
+        sh.index.restore(snap)
+        sh._mem_docs = stored  # type: ignore[attr-defined]
+        sh._refresh()
+        sh.retriever = Retriever(sh)
+        if docs:
+            sh.ingest_documents(docs, supersedes=supersedes)
+        return sh
+
+    def evaluate(self, draft_id: str, *, items=None, at: dt.date | None = None) -> EvaluationReport:
+        """Runs the dev set (eval/devset) against the current corpus and against the corpus with the
+        draft published, at the draft's effective date; lists the content whose applicable rules
+        (rule id and verdict, `not_applicable` left out) change."""
+        from policygraph.models import ContentQuery
+        from policygraph.retrieval import Retriever
+
+        t0 = time.perf_counter()
+        draft, doc = self.load_draft(draft_id)
+        with self.read_gate():
+            current = self.engine.stored_documents().get(draft.policy_id)
+        pub = doc.model_copy(deep=True)
+        pub.status = "published"
+        if pub.effective_from is None and current is not None:
+            pub.effective_from = _today()
+        when = at or max(pub.effective_from or _today(), _today())
+        if items is None:
+            from eval.devset import load_devset
+
+            items = load_devset()
+        renames = {c.rule_id: c.old_rule_id for c in draft.diff.changes if "renamed" in c.kinds and c.old_rule_id}
+        shadow = self.shadow_engine([pub], renames)
+        live = Retriever(self.engine, cache_queries=True)  # query vectors land in the cache the shadow reads
+        out: list[ImpactItem] = []
+        recall = {"current": [], "draft": []}
+        for it in items:
+            q = ContentQuery(text=it.text, language=it.language, jurisdiction=it.jurisdiction, at=when)
+            with self.read_gate():
+                a = live.retrieve(q)
+            b = shadow.ask(q)
+            sa = sorted(f"{h.rule_id}:{h.verdict}" for h in a.rules if h.verdict != "not_applicable")
+            sb = sorted(f"{h.rule_id}:{h.verdict}" for h in b.rules if h.verdict != "not_applicable")
+            if it.rule_ids and it.expect == "applies":
+                for key, hits in (("current", a.rules), ("draft", b.rules)):
+                    got = {h.rule_id for h in hits}
+                    recall[key].append(len(got & set(it.rule_ids)) / len(it.rule_ids))
+            if sa != sb:
+                out.append(ImpactItem(id=it.id, text=it.text, expected_rules=list(it.rule_ids), current=sa, draft=sb,
+                                      added=sorted(set(sb) - set(sa)), removed=sorted(set(sa) - set(sb))))
+        shadow.close()
+        mean = lambda xs: round(sum(xs) / len(xs), 4) if xs else None  # noqa: E731
+        rep = EvaluationReport(draft_id=draft_id, at=when, items=len(items), changed=len(out),
+                               current_rule_recall=mean(recall["current"]), draft_rule_recall=mean(recall["draft"]),
+                               changes=out, seconds=round(time.perf_counter() - t0, 2))
+        audit.append(self.engine.root, AuditEntry(ts=audit.now(), actor=audit.default_actor(), action="evaluate",
+                                                  policy_id=draft.policy_id, version=draft.version, draft_id=draft_id,
+                                                  document_sha256=draft.document_sha256,
+                                                  detail={"items": rep.items, "changed": rep.changed}))
+        return rep
+
+
+# --------------------------------------------------------------------------- crash recovery
+
+
+def recover_interrupted_publish(engine) -> str | None:
+    """Called by `Engine.__init__` when a publish journal is left over (the process died while
+    publishing). Returns "completed" or "rolled_back" (None when there was nothing to do)."""
+    jpath = engine.root / "lifecycle" / "publishing.json"
+    try:
+        j = json.loads(jpath.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return None
+    except ValueError:  # torn journal: it was being written, so the publish had not started
+        jpath.unlink(missing_ok=True)
+        return None
+    lc = Lifecycle(engine)
+    pid, version = j["policy_id"], int(j["version"])
+    node = engine.graph.get_node(policy_node_id(pid))
+    committed = node is not None and int(node.props.get("version", 0)) == version
+    action = j.get("action", "publish")
+    try:
+        draft, doc = lc.load_draft(j["draft_id"])
+    except NotFound:
+        draft, doc = None, None
+    if committed:
+        doc_file = engine.docs_dir / pid / f"v{version}.json"
+        if not doc_file.exists() and doc is not None:
+            pub = doc.model_copy(deep=True)
+            pub.status = "published"
+            if j.get("effective_from"):
+                pub.effective_from = dt.date.fromisoformat(j["effective_from"])
+            engine._save_document(pub)
+        if draft is not None and draft.status == "pending":
+            draft.status, draft.published_at, draft.published_by = "published", audit.now(), j.get("actor")
+            lc._save_draft(draft, doc)
+        outcome = "completed"
+        detail = {"outcome": "the graph write had committed: publish completed on restart", "serving_version": version}
+    else:
+        # the document file is written after the commit only, so nothing to remove; be thorough anyway
+        stale = engine.docs_dir / pid / f"v{version}.json"
+        if stale.exists() and (node is None or int(node.props.get("version", 0)) < version):
+            stale.unlink()
+        outcome = "rolled_back"
+        detail = {"outcome": "interrupted before the graph write: nothing of it is visible",
+                  "serving_version": int(node.props["version"]) if node is not None else None}
+    audit.append(engine.root, AuditEntry(
+        ts=audit.now(), actor=j.get("actor") or audit.default_actor(),
+        action=f"{action}_recovered" if committed else f"{action}_interrupted", policy_id=pid, version=version,
+        draft_id=j.get("draft_id"), document_sha256=draft.document_sha256 if draft else None,
+        detail=detail | {"started": j.get("started")}))
+    jpath.unlink(missing_ok=True)
+    log.warning("publish of %s v%d was interrupted: %s", pid, version, outcome)
+    return outcome
+
+
+__all__ = ["Lifecycle", "LifecycleError", "content_hash", "recover_interrupted_publish", "render_text"]
