@@ -71,7 +71,7 @@ DECISION_EXAMPLE = {
             "text_language": "en", "score": 0.82, "verdict": "applies",
             "evidence": [{"signal": "vector", "score": 0.87, "detail": "rule text similarity"}],
             "exceptions_checked": [{"rule_id": "VE-1.4", "title": "News reporting and documentary",
-                                    "relation": "exception", "score": 0.41}],
+                                    "relation": "exception", "score": 0.41, "matched": False}],
             "overrides_checked": [], "definitions": [],
             "citations": [{"document": "policies/violent-extremism.md", "policy_id": "violent-extremism",
                            "section": "Praise, support and recruitment", "version": 3, "language": "en",

@@ -271,12 +271,12 @@ class PolicyAgent:
                     parts.append(f"graph path {e.detail}")
             why = f"{h.rule_id} ({h.policy_title}: {h.title}) — " + "; ".join(parts)
             if h.verdict == "exception_may_apply":
-                exc = [x for x in h.exceptions_checked if x.score >= h.score - self.retriever.w.exception_margin]
+                exc = [x for x in h.exceptions_checked if x.matched]
                 why += "; but exception " + ", ".join(f"{x.rule_id} ({x.title}, {x.score:.3f})" for x in exc) + \
                        " may carve the content out: review the context"
             elif h.exceptions_checked:
                 why += "; exceptions checked and not matched: " + ", ".join(x.rule_id for x in h.exceptions_checked)
-            ovr = [o for o in h.overrides_checked if o.score > 0]
+            ovr = [o for o in h.overrides_checked if o.matched]
             if ovr:
                 why += "; regional override " + ", ".join(o.rule_id for o in ovr) + " applies in " + \
                        str(st.understood.jurisdiction if st.understood else "")

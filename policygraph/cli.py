@@ -104,7 +104,8 @@ def cmd_ask(args) -> int:
         for e in h.evidence:
             print(f"  evidence: {e.signal} {e.score:g} — {e.detail}")
         for x in h.exceptions_checked:
-            print(f"  exception checked: {x.rule_id} {x.title} ({x.score:g})")
+            state = "MAY APPLY" if x.matched else "not matched"
+            print(f"  exception checked: {x.rule_id} {x.title} ({x.score:g}, {state})")
         for o in h.overrides_checked:
             print(f"  override: {o.rule_id} {o.title}")
         c = h.citations[0]

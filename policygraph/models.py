@@ -177,6 +177,8 @@ class RuleRef(_Model):
     title: str
     relation: Literal["exception", "override", "reference", "overridden_by"]
     score: float = 0.0
+    matched: bool = Field(False, description="For exceptions: the content fits the exception closely enough "
+                                             "to put the rule in doubt; for overrides: it applies here")
 
 
 class RuleHit(_Model):

@@ -305,11 +305,12 @@ class Retriever:
                     continue
                 xscore = (w.vector + w.example) * max(xc.vector if xc else 0.0, c.allow_example, xc.allow_example if xc else 0.0)
                 node = st.nodes.get(x)
-                exc_refs.append(RuleRef(rule_id=xe.rule_id, title=node.props.get("title", "") if node else "",
-                                        relation="exception", score=round(xscore, 4)))
                 # compare like with like: the exception's best similarity against the prohibition's
-                if xscore >= w.exception_floor and xscore >= max(c.vector, c.example) - w.exception_margin:
+                matched = xscore >= w.exception_floor and xscore >= max(c.vector, c.example) - w.exception_margin
+                if matched:
                     verdict = "exception_may_apply"
+                exc_refs.append(RuleRef(rule_id=xe.rule_id, title=node.props.get("title", "") if node else "",
+                                        relation="exception", score=round(xscore, 4), matched=matched))
             ovr_refs: list[RuleRef] = []
             for o in st.overrides.get(e.node_id, []):
                 oe = cat.rules.get(o)
@@ -318,7 +319,8 @@ class Retriever:
                     continue
                 applies_here = jurisdiction_matches(list(oe.jurisdictions), u.jurisdiction) and "GLOBAL" not in oe.jurisdictions
                 ovr_refs.append(RuleRef(rule_id=oe.rule_id, title=node.props.get("title", "") if node else "",
-                                        relation="overridden_by", score=1.0 if applies_here else 0.0))
+                                        relation="overridden_by", score=1.0 if applies_here else 0.0,
+                                        matched=applies_here))
                 if applies_here and o not in st.candidates:
                     oc = self._cand(st, oe)
                     oc.via.append(f"{oe.rule_id} -OVERRIDES {{{u.jurisdiction}}}-> {e.rule_id}")
