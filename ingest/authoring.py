@@ -54,7 +54,14 @@ class ParsedFile:
 
 
 def _yaml_error_line(exc: yaml.YAMLError, offset: int) -> int | None:
-    mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
+    """The line to show an author: where the problem was found, unless the parser only noticed it
+    at the end of the stream (an unclosed quote or bracket), then where the construct opened."""
+    problem = getattr(exc, "problem_mark", None)
+    context = getattr(exc, "context_mark", None)
+    mark = problem or context
+    if problem is not None and context is not None and problem.buffer is not None \
+            and problem.index >= len(problem.buffer.rstrip("\0").rstrip()):
+        mark = context
     return mark.line + 1 + offset if mark is not None else None
 
 

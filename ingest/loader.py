@@ -312,6 +312,17 @@ def load_documents(
                 raise IngestError(doc.source.path, f"duplicate rule id {r.id}: also defined in policy {owner[r.id]}",
                                   r.span.line if r.span else None)
             owner[r.id] = doc.id
+    # rule ids are unique across the corpus: a new file may not take over a stored policy's rule
+    # (a rule may move between policies only when its old policy is revised in the same batch)
+    for stored in (existing or {}).values():
+        if stored.id in originals:
+            continue
+        for r in stored.rules():
+            if r.id in owner:
+                doc = originals[owner[r.id]]
+                mine = next(x for x in doc.rules() if x.id == r.id)
+                raise IngestError(doc.source.path, f"duplicate rule id {r.id}: already stored under policy {stored.id} "
+                                  f"({stored.source.path})", mine.span.line if mine.span else None)
     all_rules = set(owner) | set(known_rule_ids)
     all_policies = set(originals) | set(known_policy_ids)
     for doc in originals.values():

@@ -79,9 +79,11 @@ def cmd_ask(args) -> int:
     except ImportError:
         agent = None
     if agent is not None:
-        decision = agent.decide(q)
+        decision = agent.decide(q, render=args.json and args.trace)
         if args.json:
-            print(decision.model_dump_json(indent=2))
+            # the PolicyContext (what the moderation agent consumes); with --trace the whole decision
+            # record: context, per-rule decisions, the trace and the rendered policies
+            print((decision if args.trace else decision.context).model_dump_json(indent=2))
         else:
             print(agent.render_text(decision, trace=args.trace))
         return 0
@@ -171,7 +173,8 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--jurisdiction", help="ISO 3166 code or EU")
     s.add_argument("--at", help="point in time, YYYY-MM-DD (default today)")
     s.add_argument("--top-k", type=int, default=5)
-    s.add_argument("--json", action="store_true", help="print the PolicyContext as JSON")
+    s.add_argument("--json", action="store_true", help="print the PolicyContext as JSON (with --trace: the whole "
+                                                       "decision record, trace included)")
     s.add_argument("--trace", action="store_true", help="print the agent's trace")
     s.set_defaults(fn=cmd_ask)
 

@@ -336,9 +336,6 @@ def test_structured_yaml_syntax_error(store, tmp_path):
     assert "not valid YAML" in err.problem
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError, reason="product bug: for an unclosed quote, ingest/authoring.py "
-                   "_yaml_error_line takes PyYAML's problem_mark (end of stream, a line past the end of the "
-                   "file) instead of its context_mark (where the quoted scalar starts)")
 def test_structured_yaml_unclosed_quote_names_the_line_where_it_opens(store, tmp_path):
     text = STRUCTURED_YAML.replace("text: Content that sells", 'text: "Content that sells')
     bad = write(tmp_path, "structured.yaml", text)
@@ -445,9 +442,6 @@ def test_translation_naming_a_rule_the_original_lacks(store, tmp_path):
     assert "TW-1.3" in err.problem and "not in the original" in err.problem
 
 
-@pytest.mark.xfail(strict=True, raises=pytest.fail.Exception, reason="product bug: a new policy may reuse a rule id already stored under "
-                   "another policy; ingest accepts it and overwrites the stored rule (ingest/loader.py "
-                   "checks rule-id uniqueness only within the files of one batch)")
 def test_rule_id_already_stored_under_another_policy(tmp_path, embedding_cache_dir):
     """docs/authoring-format.md: rule ids are unique across the whole corpus and ingest refuses a file
     whose rule id is used twice. A new policy that reuses TW-1.1 (stored in test-widgets) must be

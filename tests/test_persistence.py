@@ -224,9 +224,6 @@ def test_lost_vector_index_is_repaired_on_start(built, tmp_path, damage, caplog)
     assert not any("repairing" in r.getMessage() for r in caplog.records)
 
 
-@pytest.mark.xfail(strict=True, raises=(RuntimeError, ValueError), reason="product bug: a truncated index.faiss or keys.json makes Engine() raise "
-                   "(faiss RuntimeError / JSONDecodeError from FaissVectorIndex._load) instead of rebuilding the "
-                   "index from the graph as Engine._repair_vectors does for a missing one")
 @pytest.mark.parametrize("victim", ["index.faiss", "keys.json"])
 def test_truncated_vector_files_are_repaired_on_start(built, tmp_path, victim):
     """Given a data dir whose vector file was cut short (disk full, a copy interrupted), when an engine
@@ -280,20 +277,24 @@ def test_cli_show_unknown_rule_is_not_found(built):
 
 
 def test_cli_ask_json_carries_rules_with_evidence_and_citations(built):
-    """`policygraph ask ... --json` prints the agent's Decision (the PolicyContext is its `context`); the
-    rules carry rule id, policy, category, verdict, score, evidence and citations."""
-    out = cli(built, "ask", "Vendo pastillas de éxtasis, envío discreto por mensaje privado", "--json").stdout
-    data = json.loads(out)
-    rules = data["context"]["rules"]
+    """`policygraph ask ... --json` prints the PolicyContext: the rules carry rule id, policy,
+    category, verdict, score, evidence and citations. With --trace it prints the whole decision
+    record, whose context is the same PolicyContext."""
+    text = "Vendo pastillas de éxtasis, envío discreto por mensaje privado"
+    data = json.loads(cli(built, "ask", text, "--json").stdout)
+    rules = data["rules"]
     assert rules
     for r in rules:
         for key in ("rule_id", "policy_id", "category", "verdict", "score", "evidence", "citations"):
             assert key in r, key
         assert r["evidence"] and r["citations"]
         assert r["citations"][0]["policy_id"] == r["policy_id"]
-    assert data["context"]["categories"][0] == "regulated_goods"
+    assert data["categories"][0] == "regulated_goods"
     assert "RG-2.3" in [r["rule_id"] for r in rules]
-    decision = Decision.model_validate(data)
+    full = json.loads(cli(built, "ask", text, "--json", "--trace").stdout)
+    decision = Decision.model_validate(full)
+    assert [r.rule_id for r in decision.context.rules] == [r["rule_id"] for r in rules]
+    assert [s.node for s in decision.trace][:2] == ["understand", "retrieve"]
     # one decision per returned rule, with its verdict; the rest are the nearest rules ruled out
     ruled_in = [(d.rule_id, d.verdict) for d in decision.decisions if d.rule_id in {r["rule_id"] for r in rules}]
     assert ruled_in == [(r["rule_id"], r["verdict"]) for r in rules]

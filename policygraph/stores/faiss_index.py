@@ -23,6 +23,10 @@ from policygraph.stores.networkx_store import atomic_write_bytes
 log = logging.getLogger(__name__)
 
 
+class DimensionMismatch(ValueError):
+    """The stored index was built by an embedder of another dimension."""
+
+
 def gpu_count() -> int:
     try:
         return int(faiss.get_num_gpus())
@@ -42,8 +46,18 @@ class FaissVectorIndex:
         self.use_gpu = gpu_count() > 0 if use_gpu is None else (use_gpu and gpu_count() > 0)
         self._gpu_index = None
         self._gpu_dirty = True
+        self.load_error: str | None = None
         if self.path is not None and (self.path / "index.faiss").exists():
-            self._load()
+            try:
+                self._load()
+            except DimensionMismatch:
+                raise  # a configuration error (another embedder), not damage
+            except Exception as exc:  # truncated or corrupt files: start empty, the engine re-embeds
+                self.load_error = f"{type(exc).__name__}: {str(exc)[:200]}"
+                log.warning("vector index in %s is unreadable (%s); starting empty, the engine will repair it",
+                            self.path, self.load_error)
+                self._index = faiss.IndexIDMap2(faiss.IndexFlatIP(dim))
+                self._key_to_id, self._id_to_key, self._next_id = {}, {}, 0
 
     @property
     def device(self) -> str:
@@ -54,7 +68,7 @@ class FaissVectorIndex:
         assert self.path is not None
         meta = json.loads((self.path / "keys.json").read_text(encoding="utf-8"))
         if meta["dim"] != self.dim:
-            raise ValueError(f"{self.path}: index has dimension {meta['dim']}, embedder gives {self.dim}")
+            raise DimensionMismatch(f"{self.path}: index has dimension {meta['dim']}, embedder gives {self.dim}")
         self._index = faiss.read_index(str(self.path / "index.faiss"))
         self._key_to_id = {k: int(v) for k, v in meta["keys"].items()}
         self._id_to_key = {v: k for k, v in self._key_to_id.items()}
