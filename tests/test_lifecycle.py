@@ -17,8 +17,8 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from conftest import CORPUS, make_engine, real_policies_dir
+
 from eval.devset import DevItem
 from policygraph.engine import Engine
 from policygraph.errors import NotFound
@@ -205,7 +205,7 @@ def test_near_duplicate_and_contradictory_rules_are_flagged_at_upload(authored):
     """A new regulated-goods rule that copies privacy's doxxing rule word for word but *allows* it
     contradicts PR-1.1 (across policies); a second copy of RG-2.3 with the same treatment is a
     near-duplicate (within the policy)."""
-    eng, lc, src = authored
+    _, lc, src = authored
     pr11 = rule_block(src / "privacy-personal-data.md", "PR-1.1").split("\n", 2)[2].strip()
     rg23 = rule_block(src / "regulated-goods.md", "RG-2.3").split("\n", 2)[2].strip()
     edit(src / "regulated-goods.md", "## 3.",
@@ -319,7 +319,7 @@ print("published")
 def _publish_and_die(eng: Engine, draft_id: str, cache: Path, point: str) -> subprocess.CompletedProcess:
     env = dict(os.environ, POLICYGRAPH_TEST_CRASH_AT=point, PYTHONPATH=str(PROJECT_ROOT))
     return subprocess.run([sys.executable, "-c", CRASH_SCRIPT, str(eng.settings.data_dir), str(cache), EMBEDDER, draft_id],
-                          env=env, capture_output=True, text=True, timeout=300)
+                          env=env, capture_output=True, text=True, timeout=300, check=False)
 
 
 def test_a_publish_killed_before_the_commit_leaves_the_previous_version_serving(authored, embedding_cache_dir):
@@ -426,3 +426,46 @@ def test_four_real_versions_give_recognisable_diffs_and_point_in_time_answers(tm
             assert rule.id not in [h.rule_id for h in later] and {h.version for h in later} <= {(k + 1) % 4 + 1}
         assert found >= 3, (k, found)
     consistent(eng)
+
+
+# --------------------------------------------------------------------------- HTTP
+
+
+def test_authors_draft_diff_publish_and_roll_back_over_http(authored):
+    """The same workflow over the API: an agent key may read history but not draft; an author drafts
+    (diff in the answer), reads the text report, publishes, rolls back; the audit log names the key."""
+    from fastapi.testclient import TestClient
+
+    from api.app import create_app
+    from api.config import ApiConfig
+
+    eng, _, src = authored
+    agent, author = {"X-API-Key": "agent-k-123456"}, {"X-API-Key": "author-k-654321"}
+    app = create_app(eng, ApiConfig(keys="agent-k-123456:agent,author-k-654321:author", mcp_path="", warmup=False))
+    http = TestClient(app)
+    f = src / "regulated-goods.md"
+    edit(f, "severity: critical, actions: [remove, suspend_account, escalate]", "severity: high, actions: [remove, escalate]")
+    body = {"filename": "regulated-goods.md", "content": f.read_text(encoding="utf-8")}
+
+    assert http.post("/v1/drafts", json=body, headers=agent).status_code == 403
+    r = http.post("/v1/drafts", json=body, headers=author, params={"effective_from": TODAY.isoformat(), "author": "erin"})
+    assert r.status_code == 201, r.text
+    draft = r.json()["draft"]
+    assert r.json()["diff"]["counts"]["metadata_changed"] == 1
+    assert "actions: [escalate, remove, suspend_account] → [escalate, remove]" in \
+        http.get(f"/v1/drafts/{draft['id']}/diff", params={"format": "text"}, headers=author).text
+    assert http.get("/v1/rules/RG-2.1", headers=agent).json()["version"] == 5  # not served yet
+    r = http.post(f"/v1/drafts/{draft['id']}/publish", headers=author)
+    assert r.status_code == 200 and r.json()["version"] == 6, r.text
+    assert http.get("/v1/rules/RG-2.1", headers=agent).json()["severity"] == "high"
+    assert http.post(f"/v1/drafts/{draft['id']}/publish", headers=author).status_code == 409  # already published
+
+    r = http.post("/v1/policies/regulated-goods/rollback", json={"to_version": 5}, headers=author)
+    assert r.status_code == 200 and r.json()["publish"]["version"] == 7, r.text
+    assert http.get("/v1/rules/RG-2.1", headers=agent).json()["severity"] == "critical"
+    hist = http.get("/v1/policies/regulated-goods/history", headers=agent).json()
+    assert [v["version"] for v in hist["versions"]] == [5, 6, 7]
+    assert http.get("/v1/audit", headers=agent).status_code == 403
+    entries = http.get("/v1/audit", params={"policy_id": "regulated-goods"}, headers=author).json()["entries"]
+    assert [e["action"] for e in entries][-2:] == ["rollback_started", "rollback"]
+    assert entries[-1]["actor"].startswith("key ") and any(e["actor"].startswith("erin (key ") for e in entries)

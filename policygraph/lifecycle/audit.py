@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import datetime as dt
 import getpass
-import json
 import os
 import threading
 from pathlib import Path
@@ -30,7 +29,7 @@ def default_actor() -> str:
         return os.environ["POLICYGRAPH_ACTOR"]
     try:
         return getpass.getuser()
-    except Exception:  # no user name in some containers
+    except (KeyError, OSError):  # no user name in some containers
         return "unknown"
 
 

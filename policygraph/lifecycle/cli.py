@@ -89,7 +89,7 @@ def cmd_evaluate(args) -> int:
     if args.scope == "policy":
         from eval.devset import load_devset
 
-        draft, doc = lc.load_draft(args.draft_id)
+        _, doc = lc.load_draft(args.draft_id)
         items = [i for i in load_devset() if doc.category.value in i.categories]
     rep = lc.evaluate(args.draft_id, items=items, at=_date(args.at))
     if args.json:

@@ -38,8 +38,8 @@ from policygraph.lifecycle import audit
 from policygraph.lifecycle.diff import diff_documents, find_conflicts, render_text
 from policygraph.lifecycle.models import (
     AuditEntry,
-    Draft,
     DiffReport,
+    Draft,
     EvaluationReport,
     History,
     ImpactItem,
@@ -194,7 +194,7 @@ class Lifecycle:
                 out.append(f"version {v.version}, scheduled from {v.effective_from}, will never be in force: "
                            f"this one replaces it from {start}")
         if eff is None:
-            out.append(f"no effective date: in force from the day it is published")
+            out.append("no effective date: in force from the day it is published")
         elif start < today:
             out.append(f"back-dated: effective {start}; answers for dates from {start} on change when published")
         elif start > today:
@@ -366,7 +366,7 @@ class Lifecycle:
         doc.version = current.version + 1
         doc.effective_from = None
         doc.effective_to = None
-        draft, rep = self.create_draft(doc, author=author, effective_from=effective_from, kind="rollback",
+        draft, _ = self.create_draft(doc, author=author, effective_from=effective_from, kind="rollback",
                                        rollback_of=to_version)
         if draft is None:
             raise LifecycleError(f"version {to_version} of {policy_id} says the same as the current version {current.version}")
@@ -477,15 +477,18 @@ class Lifecycle:
                 out.append(ImpactItem(id=it.id, text=it.text, expected_rules=list(it.rule_ids), current=sa, draft=sb,
                                       added=sorted(set(sb) - set(sa)), removed=sorted(set(sa) - set(sb))))
         shadow.close()
-        mean = lambda xs: round(sum(xs) / len(xs), 4) if xs else None  # noqa: E731
         rep = EvaluationReport(draft_id=draft_id, at=when, items=len(items), changed=len(out),
-                               current_rule_recall=mean(recall["current"]), draft_rule_recall=mean(recall["draft"]),
+                               current_rule_recall=_mean(recall["current"]), draft_rule_recall=_mean(recall["draft"]),
                                changes=out, seconds=round(time.perf_counter() - t0, 2))
         audit.append(self.engine.root, AuditEntry(ts=audit.now(), actor=audit.default_actor(), action="evaluate",
                                                   policy_id=draft.policy_id, version=draft.version, draft_id=draft_id,
                                                   document_sha256=draft.document_sha256,
                                                   detail={"items": rep.items, "changed": rep.changed}))
         return rep
+
+
+def _mean(xs: list[float]) -> float | None:
+    return round(sum(xs) / len(xs), 4) if xs else None
 
 
 # --------------------------------------------------------------------------- crash recovery
