@@ -62,6 +62,10 @@ def _top(st: RetrievalState, n: int = 5) -> list[dict]:
     return [{"rule_id": c.entry.rule_id, "score": round(c.score, 4)} for c in st.ranked[:n]]
 
 
+#: how far a linked term's definition pulls the second-pass query away from the content itself
+DEFINITION_WEIGHT = 0.5
+
+
 class PolicyAgent:
     def __init__(self, engine, retriever: Retriever | None = None) -> None:
         self.engine = engine
@@ -183,7 +187,11 @@ class PolicyAgent:
                 texts.append(f"{n.props['term']}: {n.props.get('definition', '')}")
                 used.append(f"definition:{n.props['term_id']}")
         if texts:
-            st.extra_vectors.extend(eng.embedder.embed_queries([f"{st.query.text}\n{t}" for t in texts[:3]]))
+            # the definitions' own vectors come from the embedding cache after their first use, so the
+            # second pass embeds nothing new per request: content + definition, averaged
+            for dv in eng.embedder.embed_queries(texts[:3]):
+                m = st.qvec + DEFINITION_WEIGHT * dv
+                st.extra_vectors.append(m / np.linalg.norm(m))
         # the closest labelled examples, averaged with the content (no new embedding needed): they
         # widen the candidate set only; every rule they reach is scored against the content itself
         ex_keys = eng.catalog.allowed_example_keys(u.at, u.jurisdiction)

@@ -9,7 +9,6 @@ substrings instead.
 
 from __future__ import annotations
 
-import re
 import threading
 import unicodedata
 from collections.abc import Iterable
@@ -82,10 +81,12 @@ class TermLinker:
             found.append(LinkedTerm(term_id=tid, term=names[tid], alias=text[span.start_char:span.end_char],
                                     language=alias_lang.get((tid, span.text), "xx"),
                                     start=span.start_char, end=span.end_char))
-        for alias_norm, alias, lang, tid in unspaced:
-            for m in re.finditer(re.escape(alias_norm), norm):
+        for alias_norm, alias, lang, tid in unspaced:  # plain substring search: no regex per alias
+            i = norm.find(alias_norm)
+            while i >= 0:
                 found.append(LinkedTerm(term_id=tid, term=names[tid], alias=alias, language=lang,
-                                        start=m.start(), end=m.end()))
+                                        start=i, end=i + len(alias_norm)))
+                i = norm.find(alias_norm, i + 1)
         # drop matches contained in a longer one; keep one mention per (term, start)
         found.sort(key=lambda m: (m.start, -(m.end - m.start)))
         out: list[LinkedTerm] = []

@@ -50,6 +50,7 @@ class Weights:
     exception_margin: float = 0.015
     exception_floor: float = 0.825
     relative_cut: float = 0.05  # drop rules this far below the best one
+    expansion_damp: float = 0.95  # second-pass definition expansions count this much of the content
     knn_k: int = 30
     knn_tau: float = 0.03
     term_category: float = 0.2
@@ -160,7 +161,7 @@ class Retriever:
         # against the content, so a second pass can widen the candidate set but never inflate scores.
         # Only the content's own similarities vote on the category (st.signals): an expansion says
         # which rules to look at, not what the content is about.
-        vecs = [(st.qvec, 1.0, False), *((v, 0.97, False) for v in st.extra_vectors),
+        vecs = [(st.qvec, 1.0, False), *((v, self.w.expansion_damp, False) for v in st.extra_vectors),
                 *((v, 1.0, True) for v in st.recall_vectors)]
         hub, h = self.hubness(), self.w.hub
         rule_keys = cat.allowed_rule_keys(u.at, u.jurisdiction)
