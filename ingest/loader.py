@@ -19,7 +19,9 @@ from ingest.authoring import RULE_ID_RE, ParsedFile, parse_authoring_markdown, p
 from ingest.reader import SUFFIX_FORMATS, SourceFile, read_source
 from policygraph.errors import IngestError
 from policygraph.language import detect_language
-from policygraph.models import ExampleDoc, PolicyDocument, RuleDoc, SectionDoc, SourceInfo, Span, TermDoc
+from policygraph.models import (
+    ExampleDoc, PolicyDocument, RuleDoc, SectionDoc, SourceInfo, Span, TermDoc, TranslationSource,
+)
 from policygraph.taxonomy import ACTIONS, RULE_KINDS, SEVERITIES, Category
 
 POLICY_ID_RE = re.compile(r"^[a-z0-9][a-z0-9-]*$")
@@ -233,6 +235,8 @@ def _merge_translation(doc: PolicyDocument, pf: ParsedFile) -> PolicyDocument:
                 raise IngestError(path, f"rule {rr.id} is in another section than in the original", rr.line)
             rule.text[lang] = rr.text
             rule.titles[lang] = rr.title
+            rule.translation_sources[lang] = TranslationSource(
+                document=path, span=Span(start=rr.start, end=rr.end, line=rr.line))
             translated.add(rr.id)
     missing = sorted(set(by_id) - translated)
     if missing:

@@ -384,10 +384,13 @@ class Engine:
 
     @staticmethod
     def citation(p: dict, section_title: str, lang: str) -> Citation:
-        span = None
+        span, document = None, p.get("source_path", "")
         if p.get("span_start") is not None and lang == p.get("language"):
             span = Span(start=p["span_start"], end=p["span_end"], line=p["span_line"])
-        return Citation(document=p.get("source_path", ""), policy_id=p["policy_id"], section=section_title,
+        elif lang in (p.get("translation_sources") or {}):  # the translation's own file and span
+            document, start, end, line = p["translation_sources"][lang]
+            span = Span(start=start, end=end, line=line)
+        return Citation(document=document, policy_id=p["policy_id"], section=section_title,
                         version=p["version"], language=lang, span=span)
 
     def list_policies(self) -> list[PolicySummary]:

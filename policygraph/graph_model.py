@@ -103,6 +103,8 @@ def document_batch(doc: PolicyDocument, mentions: dict[str, list[str]]) -> Graph
                 "span_start": rule.span.start if rule.span else None, "span_end": rule.span.end if rule.span else None,
                 "span_line": rule.span.line if rule.span else None, "valid_from": vf, "valid_to": vt,
                 "status": doc.status, "text_hash": text_hash(rule), "source_path": doc.source.path,
+                "translation_sources": {lang: [t.document, t.span.start, t.span.end, t.span.line]
+                                        for lang, t in sorted(rule.translation_sources.items())},
             }))
             edges.append(Edge(src=snid, type="HAS_RULE", dst=rnid))
             for code in rule.jurisdictions:

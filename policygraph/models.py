@@ -39,6 +39,13 @@ class Span(_Model):
     line: int
 
 
+class TranslationSource(_Model):
+    """The file and span a rule's translation was read from."""
+
+    document: str
+    span: Span
+
+
 class SourceInfo(_Model):
     path: str
     sha256: str
@@ -90,6 +97,8 @@ class RuleDoc(_Model):
     language: str
     span: Span | None = None
     section_id: str = ""
+    #: where each translation's text sits: language → (file, span), so citations point at the text shown
+    translation_sources: dict[str, TranslationSource] = Field(default_factory=dict)
 
 
 class SectionDoc(_Model):

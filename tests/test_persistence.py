@@ -160,7 +160,7 @@ def rule_text_in(path: Path, rule_id: str) -> tuple[str, str]:
 def test_translated_rule_texts_are_stored_per_language(built, rule_id):
     """Given the Arabic and Spanish translations were ingested with the original, when a rule is read in
     a language, then its text and title are that file's text and title, and the citation points at the
-    English original (the only file with character spans)."""
+    file the shown text was read from, with the span of that text."""
     eng = reopen(built)
     try:
         for lang, fname in (("ar", "suicide-self-harm.ar.md"), ("es", "suicide-self-harm.es.md"),
@@ -171,6 +171,11 @@ def test_translated_rule_texts_are_stored_per_language(built, rule_id):
             assert view.text == text
             assert view.title == title
             assert view.texts[lang] == text
+            c = view.citation
+            assert c.document == str(built["src"] / fname) and c.language == lang and c.span is not None
+            source = (built["src"] / fname).read_text(encoding="utf-8")
+            assert text in source[c.span.start:c.span.end]
+            assert source.count("\n", 0, c.span.start) + 1 >= c.span.line
         view = eng.get_rule(rule_id)
         assert set(view.texts) == {"ar", "en", "es"}
         assert view.language == "en"
