@@ -300,11 +300,20 @@ class PolicyAgent:
             out.append(RuleDecision(
                 rule_id=c.entry.rule_id, policy_id=c.entry.policy_id, category=c.entry.category,
                 verdict="not_applicable", confidence=round(1 - self._confidence(c.score, "applies"), 3),
-                rationale=f"{c.entry.rule_id} was the nearest other rule (score {c.score:.3f}) but below the "
-                          f"threshold {self.retriever.w.possible} or far behind the best rule",
+                rationale=f"{c.entry.rule_id} was the nearest other rule (score {c.score:.3f}) but "
+                          + self._why_out(st, c.score),
                 citations=[self.engine.citation(node.props, node.props.get("section_title", ""), node.props["language"])],
             ))
         return out
+
+    def _why_out(self, st: RetrievalState, score: float) -> str:
+        w = self.retriever.w
+        best = max((h.score for h in st.hits), default=0.0)
+        if score < w.possible:
+            return f"below the threshold {w.possible}"
+        if best and score < best - w.relative_cut:
+            return f"more than {w.relative_cut} behind the best rule ({best:.3f})"
+        return f"outside the top {st.query.top_k} rules returned"
 
     def render(self, st: RetrievalState, max_tokens: int = 600) -> list[RenderedPolicy]:
         """Each applicable policy as a self-contained text for a downstream moderation model."""
