@@ -256,7 +256,13 @@ def test_every_answer_keeps_the_contract(ask, corpus_engine, name):
         assert h.citations, h.rule_id
         c = h.citations[0]
         assert c.policy_id == h.policy_id
-        assert Path(c.document).name == f"{h.policy_id}.md"
+        # the citation names the file the shown text was read from: the original or its translation
+        lang_suffix = "" if c.language == "en" else f".{c.language}"
+        assert c.language == h.text_language
+        assert Path(c.document).name == f"{h.policy_id}{lang_suffix}.md"
+        assert c.span is not None
+        source = (CORPUS / Path(c.document).name).read_text(encoding="utf-8")
+        assert h.text in source[c.span.start:c.span.end]
         assert h.rule_id in corpus_engine.catalog.by_rule_id
         if q.jurisdiction is None:  # no jurisdiction: global rules only
             assert "GLOBAL" in h.jurisdictions
