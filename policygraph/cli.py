@@ -69,6 +69,10 @@ def cmd_ask(args) -> int:
     from policygraph.models import ContentQuery
 
     eng = _engine(args)
+    if not eng.catalog.rules:
+        print(f"error: no policies are stored in {eng.settings.data_dir}; ingest some first, e.g. "
+              f"`policygraph ingest policies/`", file=sys.stderr)
+        return 1
     q = ContentQuery(text=args.content, language=args.lang, jurisdiction=args.jurisdiction, at=_date(args.at),
                      top_k=args.top_k)
     agent = None

@@ -304,3 +304,14 @@ def test_cli_ask_json_carries_rules_with_evidence_and_citations(built):
     ruled_in = [(d.rule_id, d.verdict) for d in decision.decisions if d.rule_id in {r["rule_id"] for r in rules}]
     assert ruled_in == [(r["rule_id"], r["verdict"]) for r in rules]
     assert all(d.verdict == "not_applicable" for d in decision.decisions[len(rules):])
+
+
+def test_cli_ask_on_an_empty_store_says_to_ingest_first(tmp_path):
+    """Asking before anything was ingested is an error that says what to do, not "no rule applies"."""
+    proc = subprocess.run(
+        [sys.executable, "-m", "policygraph.cli", "--data-dir", str(tmp_path / "empty"), "ask", "hello"],
+        check=False, capture_output=True, text=True, timeout=180, cwd=PROJECT_ROOT,
+    )
+    assert proc.returncode == 1
+    assert "no policies are stored" in proc.stderr and "policygraph ingest" in proc.stderr
+    assert "No rule applies" not in proc.stdout
