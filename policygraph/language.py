@@ -52,3 +52,28 @@ def detect_language(text: str, default: str = "en") -> str:
     if script == "CJK" and lang not in ("zh", "ja"):
         return "zh"
     return lang
+
+
+_UNSPACED = ("CJK", "HIRAGANA", "KATAKANA", "THAI", "LAO", "KHMER", "MYANMAR", "HANGUL")
+
+
+def count_words(text: str) -> int:
+    """Words in `text`: runs of letters or digits; in scripts written without spaces (CJK, Thai...)
+    every two characters count as a word. Emoji and punctuation count as nothing."""
+    words, unspaced, in_word = 0, 0, False
+    for ch in text:
+        if ch.isalnum():
+            try:
+                name = unicodedata.name(ch)
+            except ValueError:
+                name = ""
+            if name.startswith(_UNSPACED):
+                unspaced += 1
+                in_word = False
+                continue
+            if not in_word:
+                words += 1
+                in_word = True
+        else:
+            in_word = False
+    return words + (unspaced + 1) // 2

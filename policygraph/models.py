@@ -219,6 +219,9 @@ class QueryUnderstood(_Model):
     jurisdiction: str | None
     at: dt.date
     linked_terms: list[LinkedTerm]
+    words: int = Field(0, description="Words in the content (CJK/Thai characters count as half a word each)")
+    low_information: bool = Field(False, description="Too little text to judge by similarity alone (few words, "
+                                                     "no defined term): no rule gets 'applies'")
 
 
 class PolicyContext(_Model):

@@ -18,7 +18,7 @@ import numpy as np
 
 from policygraph.catalog import RuleEntry
 from policygraph.graph_model import jurisdiction_matches, term_node_id, vector_key
-from policygraph.language import detect_language
+from policygraph.language import count_words, detect_language
 from policygraph.models import (
     ContentQuery,
     Evidence,
@@ -50,6 +50,7 @@ class Weights:
     exception_margin: float = 0.015
     exception_floor: float = 0.825
     relative_cut: float = 0.05  # drop rules this far below the best one
+    min_words: int = 3  # below this (and with no defined term) the content is too short to "apply" a rule
     expansion_damp: float = 0.95  # second-pass definition expansions count this much of the content
     knn_k: int = 30
     knn_tau: float = 0.03
@@ -132,10 +133,12 @@ class Retriever:
         t = time.perf_counter()
         q = st.query
         lang = q.language or detect_language(q.text)
+        linked = self.engine.linker.link(q.text)
+        words = count_words(q.text)
         st.understood = QueryUnderstood(
             text=q.text, language=lang, language_detected=q.language is None,
             jurisdiction=q.jurisdiction.upper() if q.jurisdiction else None, at=q.at or dt.date.today(),
-            linked_terms=self.engine.linker.link(q.text),
+            linked_terms=linked, words=words, low_information=words < self.w.min_words and not linked,
         )
         st.timings["understand"] = _ms(t)
 
@@ -293,11 +296,14 @@ class Retriever:
         assert u is not None
         hits: list[RuleHit] = []
         best = next((c.score for c in st.ranked if c.entry.kind != "allowed"), 0.0)
-        for c in st.ranked:
+        # no words and no defined term (emoji, punctuation): nothing to judge by similarity; emoji
+        # slang is caught by listing it among a term's aliases
+        judged = [] if u.low_information and u.words == 0 else st.ranked
+        for c in judged:
             e = c.entry
             if e.kind == "allowed" or c.score < w.possible or c.score < best - w.relative_cut:
                 continue
-            verdict = "applies" if c.score >= w.apply else "possibly_applies"
+            verdict = "applies" if c.score >= w.apply and not u.low_information else "possibly_applies"
             exc_refs: list[RuleRef] = []
             for x in st.exceptions.get(e.node_id, []):
                 xc = st.candidates.get(x)
@@ -376,6 +382,15 @@ class Retriever:
         )
 
     def rationale(self, st: RetrievalState) -> str:
+        u = st.understood
+        if u is not None and u.low_information:
+            # short replies, emoji, punctuation: every rule text is about equally "similar" to them
+            note = (f"Little text to judge ({u.words} word{'s' if u.words != 1 else ''}, no defined term): "
+                    "similarity alone cannot make a rule apply. ")
+            return note + self._rationale(st)
+        return self._rationale(st)
+
+    def _rationale(self, st: RetrievalState) -> str:
         if not st.hits:
             best = st.ranked[0] if st.ranked else None
             tail = f" (closest: {best.entry.rule_id} at {best.score:.3f}, below {self.w.possible})" if best else ""

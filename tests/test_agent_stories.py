@@ -131,6 +131,28 @@ def test_content_in_non_latin_scripts_reaches_the_right_policy(agent, text, cate
     assert d.context.query.language in {"hi", "ar", "zh"}
 
 
+@pytest.mark.parametrize("text", ["...", "😂😂😂", "❤️", "ok", "lol", "nice video!"])
+def test_a_reply_too_short_to_judge_never_makes_a_rule_apply(agent, text):
+    """Given billions of one-word replies and emoji, when content has fewer than three words and no
+    defined term, then similarity alone cannot make a rule apply (every rule text is about equally
+    close to "..."); with no words at all, nothing is returned. The rationale says why."""
+    d = agent.decide(text)
+    u = d.context.query
+    assert u.low_information and u.words < 3
+    assert not applying(d)
+    assert d.context.rationale.startswith("Little text to judge")
+    if u.words == 0:
+        assert not d.context.rules
+
+
+def test_a_short_reply_with_a_defined_term_is_still_judged(agent):
+    """A two-word reply that uses a defined term ("kill yourself") is judged normally."""
+    d = agent.decide("kill yourself")
+    assert not d.context.query.low_information and d.context.query.linked_terms
+    assert d.ranked_categories[0] == "suicide_self_harm"
+    assert applying(d)
+
+
 def test_content_no_rule_covers_gets_no_applies_verdict_and_nothing_to_render(agent):
     """Given the whole corpus, when someone shares a recipe, then no rule applies, nothing is rendered
     for the downstream model, and the nearest rules are listed as not applicable, with the reason."""
