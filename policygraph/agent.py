@@ -436,18 +436,28 @@ class PolicyAgent:
 
 
 def _tokens(text: str) -> int:
+    return _estimate(len(text), len(text.encode("ascii", "ignore")))
+
+
+def _estimate(chars: int, ascii_chars: int) -> int:
     # about 4 characters per token for Latin scripts; other scripts tokenise denser
-    ascii_share = sum(1 for ch in text if ord(ch) < 128) / max(len(text), 1)
-    return int(len(text) / (4.0 if ascii_share > 0.8 else 2.0)) + 1
+    return int(chars / (4.0 if ascii_chars / max(chars, 1) > 0.8 else 2.0)) + 1
 
 
 def _fit(text: str, max_tokens: int) -> str:
+    """The longest run of whole lines from the top that fits `max_tokens` (one pass, prefix sums)."""
     if _tokens(text) <= max_tokens:
         return text
     lines = text.split("\n")
-    while lines and _tokens("\n".join(lines)) > max_tokens:
-        lines.pop()
-    return "\n".join(lines)
+    chars = ascii_chars = 0
+    keep = 0
+    for i, line in enumerate(lines):
+        chars += len(line) + (1 if i else 0)
+        ascii_chars += len(line.encode("ascii", "ignore")) + (1 if i else 0)
+        if _estimate(chars, ascii_chars) > max_tokens:
+            break
+        keep = i + 1
+    return "\n".join(lines[:keep])
 
 
 def _first_sentence(text: str, limit: int = 220) -> str:
