@@ -177,7 +177,9 @@ class Retriever:
 
         first_pass = not st.signals
         for i, (vec, damp, grounded) in enumerate(vecs):
-            votes = i == 0 and first_pass
+            if i == 0 and not first_pass:
+                continue  # a second pass: the content's own hits are already candidates
+            votes = i == 0
             rule_hits = eng.index.search(vec, self.w.k_rules, rule_keys)
             ex_hits = eng.index.search(vec, self.w.k_examples, ex_keys)
             if grounded:
