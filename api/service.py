@@ -125,9 +125,17 @@ class PolicyService:
         if len(text) > self.max_content_chars:
             raise ContentTooLong(len(text), self.max_content_chars, field)
 
+    def sync(self) -> None:
+        """Pick up what another process (a CLI ingest or publish) wrote to the same data dir: the
+        reload runs with readers held out, so none sees half of it. A file read per request."""
+        if self.engine.stale():
+            with self.gate.write():
+                self.engine.reload()
+
     def decide(self, query: ContentQuery) -> Decision:
         self.check_content(query.text)
         agent = self.agent
+        self.sync()
         with self.gate.read():
             return agent.decide(query)
 
@@ -136,22 +144,27 @@ class PolicyService:
         for i, q in enumerate(queries):
             self.check_content(q.text, f"items.{i}.text")
         agent = self.agent
+        self.sync()
         with self.gate.read():
             return [agent.decide(q) for q in queries]
 
     def get_rule(self, rule_id: str, at: dt.date | None = None, lang: str | None = None) -> RuleView:
+        self.sync()
         with self.gate.read():
             return self.engine.get_rule(rule_id, at=at, lang=lang)
 
     def list_policies(self) -> list[PolicySummary]:
+        self.sync()
         with self.gate.read():
             return sorted(self.engine.list_policies(), key=lambda p: p.policy_id)
 
     def get_policy(self, policy_id: str) -> dict:
+        self.sync()
         with self.gate.read():
             return self.engine.get_policy(policy_id)
 
     def stats(self) -> dict:
+        self.sync()
         with self.gate.read():
             return self.engine.stats()
 

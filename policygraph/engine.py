@@ -85,6 +85,7 @@ class Engine:
         )
         self.docs_dir = None if in_memory else self.root / "documents"
         self._write_lock = threading.RLock()
+        self._generation = self._read_generation()
         self.catalog = Catalog.load(self.graph)
         self.linker = TermLinker(self._terms())
         self._repair_vectors()
@@ -108,6 +109,45 @@ class Engine:
     def _refresh(self) -> None:
         self.catalog = Catalog.load(self.graph)
         self.linker.rebuild(self._terms())
+
+    # ------------------------------------------------------------------ other processes' writes
+    # Every successful write stamps `generation` in the data dir; an engine that finds another
+    # stamp than its own reloads (a `policygraph publish` from the CLI while `serve` runs).
+    def _generation_path(self) -> Path:
+        return self.root / "generation"
+
+    def _read_generation(self) -> str:
+        if self.in_memory:
+            return ""
+        try:
+            return self._generation_path().read_text(encoding="ascii")
+        except FileNotFoundError:
+            return ""
+
+    def _bump_generation(self) -> None:
+        if not self.in_memory:
+            token = f"{os.getpid()}-{time.time_ns()}"
+            atomic_write_bytes(self._generation_path(), token.encode("ascii"))
+            self._generation = token
+
+    def stale(self) -> bool:
+        """Did another process write to this data dir since this engine last loaded it?"""
+        return not self.in_memory and self._read_generation() != self._generation
+
+    def reload(self) -> bool:
+        """Reload graph (embedded store), vectors, catalog and linker when another process wrote.
+        The caller keeps readers out meanwhile (the API's write gate does). True when it reloaded."""
+        with self._write_lock:
+            gen = self._read_generation()
+            if self.in_memory or gen == self._generation:
+                return False
+            if self.settings.graph_backend == "networkx":
+                self.graph = open_graph_store(self.settings, self.root)
+            self.index = FaissVectorIndex(self.embedder.dim, self.index.path, use_gpu=self.index.use_gpu)
+            self._refresh()
+            self._generation = gen
+            log.info("reloaded %s: another process wrote to it", self.root)
+            return True
 
     def _expected_vectors(self) -> dict[str, tuple[str, str]]:
         """vector key → (kind, node id) for every rule text and example in the graph."""
@@ -176,6 +216,7 @@ class Engine:
         or a store write fails, nothing already stored changes."""
         t0 = time.perf_counter()
         with self._write_lock:
+            self.reload()  # never write over what another process wrote
             stored = self.stored_documents()
             docs = load_documents(
                 paths, max_bytes=self.settings.max_file_bytes, sources=sources,
@@ -191,6 +232,7 @@ class Engine:
         `audit` (actor, action, ...) goes into the audit log entry of the write."""
         t0 = time.perf_counter()
         with self._write_lock:
+            self.reload()  # never write over what another process wrote
             return self._write_documents(docs, self.stored_documents(), progress, t0,
                                          supersedes=supersedes, audit=audit)
 
@@ -314,6 +356,7 @@ class Engine:
         for d in changed:
             self._save_document(d)
         self._refresh()
+        self._bump_generation()
         if not self.in_memory:
             from policygraph.lifecycle.audit import record_write
 
