@@ -3,7 +3,9 @@ the HTTP API, the MCP server and the eval harness are thin shells around it."""
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import fcntl
 import json
 import logging
 import os
@@ -130,6 +132,19 @@ class Engine:
             atomic_write_bytes(self._generation_path(), token.encode("ascii"))
             self._generation = token
 
+    @contextlib.contextmanager
+    def _process_lock(self):
+        """Writers in different processes on one data dir take turns (an advisory file lock)."""
+        if self.in_memory:
+            yield
+            return
+        with open(self.root / "write.lock", "a") as fh:
+            fcntl.flock(fh, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(fh, fcntl.LOCK_UN)
+
     def stale(self) -> bool:
         """Did another process write to this data dir since this engine last loaded it?"""
         return not self.in_memory and self._read_generation() != self._generation
@@ -215,7 +230,7 @@ class Engine:
         """Parse, validate, link, embed and store documents. All-or-nothing: when any file is refused,
         or a store write fails, nothing already stored changes."""
         t0 = time.perf_counter()
-        with self._write_lock:
+        with self._write_lock, self._process_lock():
             self.reload()  # never write over what another process wrote
             stored = self.stored_documents()
             docs = load_documents(
@@ -231,7 +246,7 @@ class Engine:
         rule, found by the lifecycle's diff): the new version gets a SUPERSEDES edge to the old one.
         `audit` (actor, action, ...) goes into the audit log entry of the write."""
         t0 = time.perf_counter()
-        with self._write_lock:
+        with self._write_lock, self._process_lock():
             self.reload()  # never write over what another process wrote
             return self._write_documents(docs, self.stored_documents(), progress, t0,
                                          supersedes=supersedes, audit=audit)
