@@ -20,7 +20,6 @@ embedding the draft's texts, evaluating) run outside the exclusive phase.
 from __future__ import annotations
 
 import datetime as dt
-import logging
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Body, Path, Query, Request, Response
@@ -34,7 +33,6 @@ from policygraph.lifecycle.diff import render_text
 from policygraph.lifecycle.manager import Lifecycle
 from policygraph.lifecycle.models import AuditEntry, DiffReport, Draft, EvaluationReport, History, PublishReport
 
-log = logging.getLogger("api.lifecycle")
 DRAFTS_PATH = "/v1/drafts"
 #: write endpoints: author role, checked before the body is read (api/app.py required_role)
 AUTHOR_WRITE_PREFIXES = (DRAFTS_PATH, "/v1/policies/")
@@ -78,14 +76,6 @@ def build_lifecycle_router(svc: PolicyService, *, author_role, agent_role) -> AP
     """`author_role` / `agent_role`: the app's auth dependencies (Depends objects)."""
     lc = Lifecycle(svc.engine, read_gate=svc.gate.read)
     router = APIRouter(tags=["lifecycle"])
-
-    def changed() -> None:
-        svc.generation += 1
-        for fn in list(svc.on_change):
-            try:
-                fn()
-            except Exception:
-                log.warning("a change listener failed", exc_info=True)
 
     @router.post(DRAFTS_PATH, response_model=DraftResult, status_code=201, dependencies=[author_role],
                  summary="Upload a revised document as a draft; returns its rule-level diff (authors)")
@@ -154,7 +144,7 @@ def build_lifecycle_router(svc: PolicyService, *, author_role, agent_role) -> AP
                 author: Annotated[str | None, Query(max_length=128)] = None) -> PublishReport:
         with svc._upload_lock, svc.gate.write():
             rep = lc.publish(draft_id, author=_actor(request, author))
-        changed()
+        svc.changed()
         return rep
 
     @router.post(DRAFTS_PATH + "/{draft_id}/discard", response_model=Draft, dependencies=[author_role],
@@ -173,7 +163,7 @@ def build_lifecycle_router(svc: PolicyService, *, author_role, agent_role) -> AP
             draft = lc.rollback_draft(policy_id, body.to_version, author=who, effective_from=body.effective_from)
             with svc.gate.write():
                 rep = lc.publish(draft.id, author=who)
-        changed()
+        svc.changed()
         return RollbackResult(draft=lc.load_draft(draft.id)[0], publish=rep)
 
     @router.get("/v1/policies/{policy_id}/history", response_model=History, dependencies=[agent_role],

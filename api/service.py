@@ -130,7 +130,19 @@ class PolicyService:
         reload runs with readers held out, so none sees half of it. A file read per request."""
         if self.engine.stale():
             with self.gate.write():
-                self.engine.reload()
+                reloaded = self.engine.reload()
+            if reloaded:
+                self.changed()
+
+    def changed(self) -> None:
+        """The corpus changed (an upload, a publish, another process's write): tell the listeners
+        (the MCP server's resource list)."""
+        self.generation += 1
+        for fn in list(self.on_change):
+            try:
+                fn()
+            except Exception:
+                log.warning("a change listener failed", exc_info=True)
 
     def decide(self, query: ContentQuery) -> Decision:
         self.check_content(query.text)
@@ -180,12 +192,7 @@ class PolicyService:
             with self.gate.write():
                 report = self.engine.ingest(sources=[src])
             if not report.noop:
-                self.generation += 1
-                for fn in list(self.on_change):
-                    try:
-                        fn()
-                    except Exception:
-                        log.warning("a change listener failed", exc_info=True)
+                self.changed()
         log.info("upload %s: %d policies, %d rules written%s", name, len(report.policies), report.rules_written,
                  " (unchanged)" if report.noop else "")
         return report

@@ -39,10 +39,7 @@ class FaissVectorIndex:
         self.dim = dim
         self.path = Path(path) if path is not None else None
         self._lock = threading.RLock()
-        self._index = faiss.IndexIDMap2(faiss.IndexFlatIP(dim))
-        self._key_to_id: dict[str, int] = {}
-        self._id_to_key: dict[int, str] = {}
-        self._next_id = 0
+        self._reset()
         self.use_gpu = gpu_count() > 0 if use_gpu is None else (use_gpu and gpu_count() > 0)
         self._gpu_index = None
         self._gpu_dirty = True
@@ -56,8 +53,14 @@ class FaissVectorIndex:
                 self.load_error = f"{type(exc).__name__}: {str(exc)[:200]}"
                 log.warning("vector index in %s is unreadable (%s); starting empty, the engine will repair it",
                             self.path, self.load_error)
-                self._index = faiss.IndexIDMap2(faiss.IndexFlatIP(dim))
-                self._key_to_id, self._id_to_key, self._next_id = {}, {}, 0
+                self._reset()
+
+    def _reset(self) -> None:
+        """An empty index."""
+        self._index = faiss.IndexIDMap2(faiss.IndexFlatIP(self.dim))
+        self._key_to_id: dict[str, int] = {}
+        self._id_to_key: dict[int, str] = {}
+        self._next_id = 0
 
     @property
     def device(self) -> str:
