@@ -44,9 +44,10 @@ def load_devset(path: Path | None = None) -> list[DevItem]:
 class Prediction:
     """What a system said about one item: categories ranked, rules returned with verdicts."""
 
-    categories: list[str]
-    rules: list[tuple[str, str]]  # (rule id, verdict)
+    categories: list[str]  # the categories of the returned rules, in their order (what the agent receives)
+    rules: list[tuple[str, str]]  # (rule id, verdict); rules the agent ruled out are not here
     ms: float
+    confidence: list[float] = field(default_factory=list)  # per returned rule, when the system gives one
 
 
 @dataclass
@@ -62,6 +63,7 @@ class ItemResult:
 @dataclass
 class DevReport:
     system: str
+    split: str = "all"
     results: list[ItemResult] = field(default_factory=list)
 
     def summary(self) -> dict:
@@ -70,8 +72,13 @@ class DevReport:
             exc = [r for r in rs if r.item.expect == "exception"]
             none = [r for r in rs if r.item.expect == "none"]
             ms = sorted(r.pred.ms for r in rs)
+            # rule-level precision and recall of "applies": what the moderation agent would act on
+            said = [(r, rid) for r in rs for rid, v in r.pred.rules if v == "applies"]
+            wanted = [(r, rid) for r in rs if r.item.expect == "applies" for rid in r.item.rule_ids]
             return {
                 "n": len(rs),
+                "applies_precision": _mean([r.item.expect == "applies" and rid in r.item.rule_ids for r, rid in said]),
+                "applies_recall": _mean([(rid, "applies") in r.pred.rules for r, rid in wanted]),
                 "top1": _mean([r.top1 for r in cat]),
                 "top3": _mean([r.top3 for r in cat]),
                 "rule_recall@5": _mean([r.rule_recall for r in cat]),
@@ -85,7 +92,7 @@ class DevReport:
         by_lang: dict[str, list[ItemResult]] = defaultdict(list)
         for r in self.results:
             by_lang[r.item.language].append(r)
-        return {"system": self.system, "overall": agg(self.results),
+        return {"system": self.system, "split": self.split, "overall": agg(self.results),
                 "per_language": {k: agg(v) for k, v in sorted(by_lang.items())}}
 
 
@@ -113,9 +120,17 @@ def score_item(item: DevItem, pred: Prediction) -> ItemResult:
     return r
 
 
+def split_items(items: list[DevItem], split: str) -> list[DevItem]:
+    """The fit or report half (by item id, see eval/external.py), or every item for "all"."""
+    from eval.external import split_of
+
+    return items if split == "all" else [x for x in items if split_of(f"devset:{x.id}") == split]
+
+
 def run_devset(system: str, predict: Callable[[DevItem], Prediction], items: list[DevItem],
-               progress: bool = False) -> DevReport:
-    rep = DevReport(system=system)
+               progress: bool = False, split: str = "all") -> DevReport:
+    rep = DevReport(system=system, split=split)
+    items = split_items(items, split)
     it = items
     if progress:
         from tqdm import tqdm
@@ -146,9 +161,10 @@ def engine_predictor(engine, mode: str = "hybrid") -> Callable[[DevItem], Predic
             t = time.perf_counter()
             d = agent.decide(ContentQuery(text=item.text, jurisdiction=item.jurisdiction))
             ms = (time.perf_counter() - t) * 1000
-            rules = [(x.rule_id, x.verdict) for x in d.decisions]
-            cats = d.ranked_categories
-            return Prediction(categories=cats, rules=rules, ms=ms)
+            kept = [x for x in d.decisions if x.verdict != "not_applicable"]
+            return Prediction(categories=[str(x.category.value) for x in kept],
+                              rules=[(x.rule_id, x.verdict) for x in kept], ms=ms,
+                              confidence=[x.confidence for x in kept])
 
         return predict_agent
 
@@ -182,8 +198,8 @@ def engine_predictor(engine, mode: str = "hybrid") -> Callable[[DevItem], Predic
             return Prediction(categories=cats, rules=rules, ms=(time.perf_counter() - t) * 1000)
         retr.run(st)
         ms = (time.perf_counter() - t) * 1000
-        cats = retr.ranked_categories(st)  # the ranking, whatever the verdict thresholds
-        return Prediction(categories=cats, rules=[(h.rule_id, h.verdict) for h in st.hits], ms=ms)
+        return Prediction(categories=[str(h.category.value) for h in st.hits],
+                          rules=[(h.rule_id, h.verdict) for h in st.hits], ms=ms)
 
     return predict
 

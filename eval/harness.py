@@ -29,10 +29,12 @@ from eval.udhr import QUICK_LANGS
 log = logging.getLogger(__name__)
 
 SCHEMA_VERSION = 1
-SUITES = ("udhr", "devset", "latency")
+SUITES = ("udhr", "devset", "external", "adversarial", "latency")
 SYSTEMS = ("vector", "hybrid", "agent")
 QUICK_RUNS = ("p1_article", "p1_sentence")
 QUICK_LATENCY_ITEMS = 60
+QUICK_EXTERNAL_PER_LANGUAGE = 40
+QUICK_ADVERSARIAL_ITEMS = 120
 EXIT_REGRESSION = 4
 EXIT_NOTHING_TO_COMPARE = 2
 
@@ -50,6 +52,10 @@ TOLERANCES: list[tuple[str, str, float]] = [
     ("devset.*.exception_correct", "drop", 0.05),
     ("devset.*.none_correct", "drop", 0.05),
     ("devset.*.overall_correct", "drop", 0.03),
+    ("external.*.top3", "drop", 0.03),
+    ("external.*.benign_applies", "rise_abs", 0.03),
+    ("external.multijail.top_category_equals_english", "drop", 0.05),
+    ("adversarial.*.drop", "rise_abs", 0.03),
     ("latency.*.p95_ms", "rise_rel", 1.0),
 ]
 
@@ -105,6 +111,60 @@ def run_devset_suite(engine, systems=SYSTEMS, progress: bool = True) -> dict:
         engine.retriever = saved
     if out["systems"]:
         out["table_md"] = format_table(list(out["systems"].values()))
+    out["seconds"] = round(time.perf_counter() - t0, 2)
+    return out
+
+
+def run_external_suite(engine, settings, split: str = "report", progress: bool = True,
+                       limit_per_language: int | None = None) -> dict:
+    """Suite `external`: Multilingual HateCheck and MultiJail (eval/external.py), on one half."""
+    from eval import external as X
+    from policygraph.agent import PolicyAgent
+
+    reason = X.missing_reason(settings.shared_data)
+    if reason:
+        log.warning("suite external skipped: %s", reason)
+        return {"skipped": reason}
+    agent = PolicyAgent(engine)
+    predict = X.agent_predictor(agent)
+    t0 = time.perf_counter()
+    out: dict = {"split": split, "datasets": {}}
+    for name, items in (("hatecheck", X.load_hatecheck(settings.shared_data)),
+                        ("multijail", X.load_multijail(settings.shared_data))):
+        if limit_per_language:
+            items = X.limit_per_language(items, limit_per_language)
+        rep = X.run_external(predict, items, name, split, progress=progress)
+        summary = rep.summary()
+        summary["table_md"] = X.format_summary(summary)
+        summary["calibration"] = X.calibration(rep.scored)
+        out["datasets"][name] = summary
+    out["seconds"] = round(time.perf_counter() - t0, 2)
+    return out
+
+
+def run_adversarial_suite(engine, settings, split: str = "report", progress: bool = True,
+                          limit: int | None = None) -> dict:
+    """Suite `adversarial`: every item of the dev set and the external sets (one half), perturbed by each
+    attack of eval/adversarial.py; top-3 on the perturbed item against the clean one."""
+    from eval import adversarial as A
+    from eval import external as X
+    from eval.devset import load_devset, split_items
+    from policygraph.agent import PolicyAgent
+
+    agent = PolicyAgent(engine)
+    predict = X.agent_predictor(agent)
+    items: list = []
+    for d in split_items(load_devset(), split):
+        if d.categories and d.expect == "applies":
+            items.append(X.ExternalItem(id=d.id, text=d.text, language=d.language, category=d.categories[0],
+                                        source_label="devset", dataset="devset", group=d.id))
+    if not X.missing_reason(settings.shared_data):
+        ext = X.load_hatecheck(settings.shared_data) + X.load_multijail(settings.shared_data)
+        items += [x for x in ext if x.split == split and x.category != "none"]
+    items = A.sample(items, limit) if limit else items
+    t0 = time.perf_counter()
+    out = A.run_attacks(predict, items, progress=progress)
+    out["split"] = split
     out["seconds"] = round(time.perf_counter() - t0, 2)
     return out
 
@@ -170,11 +230,17 @@ def run_eval(
         else:
             report["suites"]["udhr"] = U.run_udhr(settings, directory=d, languages=languages, runs=runs,
                                                   progress=progress)
-    if "devset" in suites or "latency" in suites:
+    if {"devset", "latency", "external", "adversarial"} & set(suites):
         eng = corpus_engine(settings, progress)
         try:
             if "devset" in suites:
                 report["suites"]["devset"] = run_devset_suite(eng, progress=progress)
+            if "external" in suites:
+                report["suites"]["external"] = run_external_suite(
+                    eng, settings, progress=progress, limit_per_language=QUICK_EXTERNAL_PER_LANGUAGE if quick else None)
+            if "adversarial" in suites:
+                report["suites"]["adversarial"] = run_adversarial_suite(
+                    eng, settings, progress=progress, limit=QUICK_ADVERSARIAL_ITEMS if quick else None)
             if "latency" in suites:
                 from eval.devset import load_devset
                 from eval.latency import run_latency
@@ -252,8 +318,24 @@ def flatten_metrics(baseline: dict, current: dict) -> tuple[dict[str, float], di
                 if p.get("p95_ms") is not None:
                     out[f"latency.{system}.{stage}.p95_ms"] = p["p95_ms"]
 
+    def external(rep: dict, out: dict) -> None:
+        for name, s in ((((rep.get("suites") or {}).get("external") or {}).get("datasets")) or {}).items():
+            for m in ("top1", "top3", "benign_applies"):
+                if (s.get("overall") or {}).get(m) is not None:
+                    out[f"external.{name}.{m}"] = float(s["overall"][m])
+            cons = s.get("consistency") or {}
+            if cons.get("top_category_equals_english") is not None:
+                out[f"external.{name}.top_category_equals_english"] = float(cons["top_category_equals_english"])
+
+    def adversarial(rep: dict, out: dict) -> None:
+        for attack, a in ((((rep.get("suites") or {}).get("adversarial") or {}).get("attacks")) or {}).items():
+            if a.get("drop") is not None:
+                out[f"adversarial.{attack}.drop"] = float(a["drop"])
+
     for rep, out in ((baseline, b_out), (current, c_out)):
         devset(rep, out)
+        external(rep, out)
+        adversarial(rep, out)
         latency(rep, out)
     keys = set(b_out) & set(c_out)
     return {k: b_out[k] for k in keys}, {k: c_out[k] for k in keys}, common_n
@@ -283,10 +365,13 @@ def compare_reports(baseline: dict, current: dict, gate_latency: bool = False) -
         if tol is not None:
             kind, t = tol
             gated += 1
-            row["tolerance"] = f"-{t:g}" if kind == "drop" else f"+{t * 100:g}%"
+            row["tolerance"] = f"-{t:g}" if kind == "drop" else f"+{t:g}" if kind == "rise_abs" else f"+{t * 100:g}%"
             if kind == "drop":
                 bad = c[name] < b[name] - t - 1e-9
                 better = c[name] > b[name] + 1e-9
+            elif kind == "rise_abs":
+                bad = c[name] > b[name] + t + 1e-9
+                better = c[name] < b[name] - 1e-9
             else:
                 bad = c[name] > b[name] * (1 + t)
                 better = c[name] < b[name]

@@ -51,6 +51,25 @@ def summary_lines(report: dict) -> list[str]:
                          f"none {_f(o['none_correct'])}")
         for n in dev.get("notes", []):
             lines.append(f"  note: {n}")
+    ext = (report.get("suites") or {}).get("external")
+    if ext and ext.get("skipped"):
+        lines.append(f"suite external: skipped — {ext['skipped']}")
+    elif ext:
+        for name, s in ext["datasets"].items():
+            o = s["overall"]
+            worst = min(s["per_language"].items(), key=lambda kv: kv[1]["top3"] if kv[1]["top3"] is not None else 1)
+            line = (f"suite external ({ext['split']} half) {name:<9} top1 {_f(o['top1'])}  top3 {_f(o['top3'])}  "
+                    f"worst {worst[0]} {_f(worst[1]['top3'])}  benign given 'applies' {_f(o['benign_applies'])}")
+            if s.get("consistency"):
+                line += f"  top category = English {_f(s['consistency']['top_category_equals_english'])}"
+            if (s.get("calibration") or {}).get("ece") is not None:
+                line += f"  ECE {_f(s['calibration']['ece'])}"
+            lines.append(line)
+    adv = (report.get("suites") or {}).get("adversarial")
+    if adv:
+        parts = [f"{k} {_f(a['top3'])} (−{_f(a['drop'])})" for k, a in adv["attacks"].items()]
+        lines.append(f"suite adversarial ({adv['split']} half, {adv['items']} items, clean top3 {_f(adv['clean_top3'])}): "
+                     + ", ".join(parts))
     lat = (report.get("suites") or {}).get("latency")
     if lat:
         for system, s in lat["systems"].items():
@@ -316,10 +335,45 @@ def write_charts(report: dict, out: Path) -> list[Path]:
     dev = (report.get("suites") or {}).get("devset")
     if dev and dev.get("systems"):
         paths.append(chart_devset(dev, out / "devset_systems.png"))
+    ext = (report.get("suites") or {}).get("external")
+    if ext and not ext.get("skipped"):
+        for name, sm in ext["datasets"].items():
+            paths.append(chart_external(name, sm, out / f"external_{name}.png"))
     lat = (report.get("suites") or {}).get("latency")
     if lat and lat.get("systems"):
         paths.append(chart_latency(lat, out / "latency.png"))
     return paths
+
+
+def chart_external(name: str, sm: dict, path: Path) -> Path:
+    """Per language: top-3 on flagged items and 'applies' on benign items; beside it the reliability
+    diagram of the first rule's confidence."""
+    plt = _plt()
+    fig, (ax, ax2) = plt.subplots(1, 2, figsize=(11, 3.8), gridspec_kw={"width_ratios": [2.2, 1]})
+    langs = list(sm["per_language"])
+    top3 = [sm["per_language"][k]["top3"] or 0 for k in langs]
+    ben = [sm["per_language"][k]["benign_applies"] or 0 for k in langs]
+    xs = range(len(langs))
+    ax.bar([x - 0.2 for x in xs], top3, width=0.4, label="flagged: category in top 3")
+    ax.bar([x + 0.2 for x in xs], ben, width=0.4, label="benign: given 'applies'")
+    ax.set_xticks(list(xs), langs)
+    ax.set_ylim(0, 1)
+    ax.set_title(f"{name}: per language")
+    ax.legend(fontsize=8, loc="upper left")
+    bins = (sm.get("calibration") or {}).get("bins") or []
+    ax2.plot([0, 1], [0, 1], color="grey", lw=0.8, ls="--")
+    if bins:
+        ax2.plot([b["confidence"] for b in bins], [b["accuracy"] for b in bins], marker="o")
+    ax2.set_xlim(0, 1)
+    ax2.set_ylim(0, 1)
+    ax2.set_xlabel("confidence")
+    ax2.set_ylabel("right")
+    ece = (sm.get("calibration") or {}).get("ece")
+    ax2.set_title(f"reliability (ECE {ece})" if ece is not None else "reliability")
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
 
 
 # --------------------------------------------------------------------------- markdown
@@ -431,6 +485,42 @@ def write_markdown(report: dict, path: Path) -> None:
             L.append(f"- note: {n}")
         L.append("")
         img("devset_systems.png", "dev set per system")
+    ext = (report.get("suites") or {}).get("external")
+    if ext and not ext.get("skipped"):
+        L += [f"## Suite external — data nobody here wrote ({ext['split']} half)", ""]
+        L.append("What the moderation agent receives: top1/top3 = the categories of the first one/three rules "
+                 "returned; flagged/benign applies = share of flagged/benign items with any rule `applies`. "
+                 "Multilingual HateCheck is never fitted on; MultiJail is split by prompt.")
+        L.append("")
+        for name, sm in ext["datasets"].items():
+            L += [f"### {name}", "", sm.get("table_md", ""), ""]
+            cons = sm.get("consistency")
+            if cons:
+                L.append(f"Prompts whose top rule is the same in all languages: "
+                         f"{_f(cons['same_top_rule_all_languages'])} of {cons['prompts']}; top category equals the "
+                         f"English prompt's in {_f(cons['top_category_equals_english'])} of (prompt, language) pairs.")
+                L.append("")
+            funcs = sm.get("per_functionality") or {}
+            if name == "hatecheck" and funcs:
+                L += _table(["functionality", "n", "top3", "applies"],
+                            [[k, v["n"], _f(v["top3"]), _f(v["flagged_applies"] if v["flagged"] else v["benign_applies"])]
+                             for k, v in funcs.items()])
+                L.append("")
+            cal = sm.get("calibration") or {}
+            if cal.get("ece") is not None:
+                L.append(f"Confidence of the first rule vs. its category being right: ECE {_f(cal['ece'])} "
+                         f"over {cal['n']} answers.")
+                L.append("")
+            img(f"external_{name}.png", f"{name} per language")
+    adv = (report.get("suites") or {}).get("adversarial")
+    if adv:
+        L += [f"## Suite adversarial — obfuscated content ({adv['split']} half)", ""]
+        L.append(f"{adv['items']} flagged items (dev set and external), each perturbed by every attack that applies "
+                 f"to its script; top3 on the perturbed text against the clean one (clean top3 {_f(adv['clean_top3'])}).")
+        L.append("")
+        L += _table(["attack", "items", "clean top3", "attacked top3", "drop"],
+                    [[k, a["n"], _f(a["clean_top3"]), _f(a["top3"]), _f(a["drop"])] for k, a in adv["attacks"].items()])
+        L.append("")
     lat = (report.get("suites") or {}).get("latency")
     if lat:
         L += ["## Suite 3 — latency", ""]

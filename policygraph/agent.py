@@ -350,7 +350,7 @@ class PolicyAgent:
         return out
 
     def _policy_parts(self, pid: str, lang: str) -> dict:
-        key = (id(self.engine.catalog), pid, lang)
+        key = (self.engine.catalog.generation, pid, lang)  # not id(): ids of freed catalogs are reused
         if key in self._render_cache:
             return self._render_cache[key]
         eng = self.engine

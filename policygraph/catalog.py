@@ -5,9 +5,10 @@ jurisdiction and date?) without a store round trip; every fact in it is read fro
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 from dataclasses import dataclass, field
 
-from policygraph.graph_model import in_force, jurisdiction_matches, vector_key
+from policygraph.graph_model import ANY_VERSION, in_force, jurisdiction_matches, rule_node_id, vector_key
 from policygraph.stores.base import GraphStore
 
 
@@ -29,9 +30,15 @@ class RuleEntry:
 @dataclass(frozen=True)
 class ExampleEntry:
     node_id: str
-    rule_id: str
-    version: int
-    label: str
+    rule_id: str  # "" for benign content about no rule
+    version: int  # ANY_VERSION (0): imported, illustrates whichever version of the rule is in force
+    label: str  # violating | non_violating
+    category: str  # the rule's category, or the row's own ("none" for everyday content)
+    language: str = ""
+
+
+#: every loaded catalog gets the next number: caches keyed by it can never confuse two catalogs
+_GENERATIONS = itertools.count(1)
 
 
 @dataclass
@@ -40,6 +47,7 @@ class Catalog:
     examples: dict[str, ExampleEntry] = field(default_factory=dict)  # by node id
     by_rule_id: dict[str, list[RuleEntry]] = field(default_factory=dict)
     term_category: dict[str, str] = field(default_factory=dict)  # term id -> its policy's category
+    generation: int = field(default_factory=lambda: next(_GENERATIONS))
     _filters: dict[tuple, set[str]] = field(default_factory=dict)
 
     @classmethod
@@ -58,10 +66,21 @@ class Catalog:
         for n in graph.find_nodes("Term"):
             if n.props.get("policy_id") in policy_cat:
                 cat.term_category[n.props["term_id"]] = policy_cat[n.props["policy_id"]]
+        rule_cat = {e.rule_id: e.category for e in cat.rules.values()}
         for n in graph.find_nodes("Example"):
             p = n.props
-            cat.examples[n.id] = ExampleEntry(n.id, p["rule_id"], int(p.get("version", 1)), p["label"])
+            category = p.get("category") or rule_cat.get(p["rule_id"], "none")
+            cat.examples[n.id] = ExampleEntry(n.id, p["rule_id"], int(p.get("version", 1)), p["label"],
+                                              category, p.get("language", ""))
         return cat
+
+    def example_rule(self, ex: ExampleEntry, at: dt.date) -> RuleEntry | None:
+        """The rule version an example illustrates at `at` (None for benign content about no rule)."""
+        if not ex.rule_id:
+            return None
+        if ex.version == ANY_VERSION:
+            return self.current(ex.rule_id, at)
+        return self.rules.get(rule_node_id(ex.rule_id, ex.version))
 
     def live(self, e: RuleEntry, at: dt.date) -> bool:
         return e.status == "published" and in_force(e.valid_from, e.valid_to, at)
@@ -96,7 +115,7 @@ class Catalog:
             return cached
         keys: set[str] = set()
         for ex in self.examples.values():
-            e = self.rules.get(f"rule:{ex.rule_id}@{ex.version}")
+            e = self.example_rule(ex, at)
             if e and self.live(e, at) and jurisdiction_matches(list(e.jurisdictions), jurisdiction):
                 keys.add(ex.node_id)
         self._filters[("example", at, jurisdiction)] = keys

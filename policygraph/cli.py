@@ -61,6 +61,25 @@ def cmd_ingest(args) -> int:
     return 0
 
 
+def cmd_examples_import(args) -> int:
+    eng = _engine(args)
+    if not eng.catalog.rules:
+        print(f"error: no policies are stored in {eng.settings.data_dir}; ingest some first, e.g. "
+              f"`policygraph ingest policies/`", file=sys.stderr)
+        return 1
+    for path in args.files:
+        rep = eng.import_examples(path, progress=None if args.quiet else _progress_bar())
+        if args.json:
+            print(rep.model_dump_json())
+            continue
+        print(f"{rep.file}: {rep.rows} rows, {rep.added} added, {rep.unchanged} already stored"
+              + (f"; {rep.attached_by_category} named a category only and were attached to the closest rule "
+                 f"of it" if rep.attached_by_category else "")
+              + (f"; {rep.benign} about no rule (benign content)" if rep.benign else "")
+              + f" ({rep.seconds:.1f}s)")
+    return 0
+
+
 def _date(s: str | None) -> dt.date | None:
     return dt.date.fromisoformat(s) if s else None
 
@@ -188,6 +207,16 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--lang")
     s.add_argument("--json", action="store_true")
     s.set_defaults(fn=cmd_show)
+
+    s = sub.add_parser("examples", help="labelled enforcement decisions that teach the engine (see `examples import`)")
+    ex = s.add_subparsers(dest="examples_cmd", required=True)
+    s = ex.add_parser("import", help="add labelled decisions from JSON Lines files (text, language, rule_id or "
+                                     "category, label violating|non_violating, source); incremental; a file "
+                                     "with any problem changes nothing")
+    s.add_argument("files", nargs="+", help="JSON Lines files, one decision per line")
+    s.add_argument("--json", action="store_true", help="print one ExamplesReport per file as JSON")
+    s.add_argument("-q", "--quiet", action="store_true", help="no progress bars")
+    s.set_defaults(fn=cmd_examples_import)
 
     s = sub.add_parser("stats", help="what is stored")
     s.add_argument("--json", action="store_true")

@@ -16,13 +16,17 @@ from pathlib import Path
 
 import numpy as np
 
+from ingest.labelled import is_labelled_file, labelled_files, read_labelled
 from ingest.loader import load_documents
 from ingest.reader import SourceFile
 from policygraph.catalog import Catalog
+from policygraph.classifier import ContentClassifier
 from policygraph.embedding_cache import CachedEmbedder
 from policygraph.embedders import make_embedder
 from policygraph.errors import NotFound, StoreError
 from policygraph.graph_model import (
+    decision_batch,
+    decision_node_id,
     document_batch,
     example_node_id,
     policy_node_id,
@@ -35,7 +39,9 @@ from policygraph.linking import TermLinker
 from policygraph.models import (
     Citation,
     ContentQuery,
+    ExamplesReport,
     IngestReport,
+    LabelledDecision,
     PolicyContext,
     PolicyDocument,
     PolicySummary,
@@ -98,6 +104,7 @@ class Engine:
             recover_interrupted_publish(self)
         from policygraph.retrieval import Retriever
 
+        self.classifier = ContentClassifier()
         self.retriever = Retriever(self)
 
     # ------------------------------------------------------------------ state
@@ -230,14 +237,110 @@ class Engine:
         """Parse, validate, link, embed and store documents. All-or-nothing: when any file is refused,
         or a store write fails, nothing already stored changes."""
         t0 = time.perf_counter()
+        paths = [Path(p) for p in paths]
+        # labelled decisions (*.jsonl) ride along with the documents: read (and refused) before any write
+        decision_files = labelled_files(paths)
+        decisions = {f: read_labelled(f, self.settings.max_file_bytes) for f in decision_files}
+        doc_paths = [p for p in paths if not (p.is_file() and is_labelled_file(p))]
         with self._write_lock, self._process_lock():
             self.reload()  # never write over what another process wrote
             stored = self.stored_documents()
             docs = load_documents(
-                paths, max_bytes=self.settings.max_file_bytes, sources=sources,
+                doc_paths, max_bytes=self.settings.max_file_bytes, sources=sources,
                 known_rule_ids=set(self.catalog.by_rule_id), known_policy_ids=set(stored), existing=stored,
-            )
-            return self._write_documents(docs, stored, progress, t0)
+            ) if doc_paths or sources else []
+            known = set(self.catalog.by_rule_id) | {r.id for d in docs for r in d.rules()}
+            for f, rows in decisions.items():
+                _check_rule_ids(f, rows, known)
+            report = self._write_documents(docs, stored, progress, t0) if docs else _empty_report(t0)
+            for f, rows in decisions.items():
+                ex = self._import_decisions(str(f), rows, progress)
+                report.examples += ex.added
+                report.vectors_embedded += ex.vectors_embedded
+                report.noop = report.noop and ex.added == 0
+            report.seconds = time.perf_counter() - t0
+            return report
+
+    # ------------------------------------------------------------------ labelled decisions
+    def import_examples(self, path: str | Path, progress: Progress | None = None) -> ExamplesReport:
+        """Add the labelled decisions of one JSON Lines file as examples (`ingest/labelled.py`).
+        Incremental: rows already stored are skipped. A file with any problem changes nothing."""
+        rows = read_labelled(Path(path), self.settings.max_file_bytes)
+        with self._write_lock, self._process_lock():
+            self.reload()
+            _check_rule_ids(Path(path), rows, set(self.catalog.by_rule_id))
+            return self._import_decisions(str(path), rows, progress)
+
+    def _import_decisions(self, path: str, rows: list[tuple[int, LabelledDecision]],
+                          progress: Progress | None) -> ExamplesReport:
+        from policygraph.language import detect_language
+
+        t0 = time.perf_counter()
+        today = dt.date.today()
+        cat = self.catalog
+        todo: list[tuple[int, LabelledDecision]] = []
+        seen: set[str] = set()
+        unchanged = 0
+        for n, row in rows:
+            nid = decision_node_id(row, row.rule_id)
+            if nid in cat.examples or nid in seen:
+                unchanged += 1
+                continue
+            seen.add(nid)
+            todo.append((n, row))
+        if not todo:
+            return ExamplesReport(file=path, rows=len(rows), added=0, unchanged=unchanged, vectors_embedded=0,
+                                  seconds=time.perf_counter() - t0)
+        if progress:
+            progress("embed examples", 0, len(todo))
+        vecs = []
+        for i in range(0, len(todo), 64):
+            vecs.append(self.embedder.embed_queries([r.text for _, r in todo[i: i + 64]]))
+            if progress:
+                progress("embed examples", min(i + 64, len(todo)), len(todo))
+        vectors = np.concatenate(vecs)
+        prepared = []
+        by_category = benign = 0
+        for (_n, row), vec in zip(todo, vectors, strict=True):
+            rule_id = row.rule_id
+            category = row.category if isinstance(row.category, str) else None
+            if rule_id is not None:
+                entry = cat.latest(rule_id)
+                category = entry.category if entry else category
+            elif category and category != "none":
+                entry = self._best_rule(vec, category, "allowed" if row.label == "non_violating" else None, today)
+                rule_id = entry.rule_id if entry else None
+                by_category += entry is not None
+            else:
+                entry = None
+            benign += rule_id is None
+            language = row.language or detect_language(row.text)
+            prepared.append((decision_node_id(row, row.rule_id), row, rule_id, category or "none", language,
+                             entry.node_id if entry else None))
+        batch = decision_batch(prepared)
+        snap = self.index.snapshot()
+        try:
+            self.index.add([p[0] for p in prepared], vectors)
+            self.graph.apply(batch)  # the commit point
+        except Exception:
+            self.index.restore(snap)
+            raise
+        self.index.save()
+        self._refresh()
+        self._bump_generation()
+        return ExamplesReport(file=path, rows=len(rows), added=len(prepared), unchanged=unchanged,
+                              attached_by_category=by_category, benign=benign, vectors_embedded=len(prepared),
+                              seconds=time.perf_counter() - t0)
+
+    def _best_rule(self, vec: np.ndarray, category: str, kind: str | None, at: dt.date):
+        """The rule of `category` whose text is closest to `vec` (kind `allowed` for benign rows about the
+        topic: the exception they illustrate; otherwise any rule that is not an exception)."""
+        keys = {vector_key(e.node_id, lang) for e in self.catalog.rules.values()
+                if e.category == category and self.catalog.live(e, at)
+                and ((e.kind == "allowed") == (kind == "allowed")) and "GLOBAL" in e.jurisdictions
+                for lang in e.languages}
+        hits = self.index.search(vec, 1, keys) if keys else []
+        return self.catalog.rules[hits[0][0].rsplit("|", 1)[0]] if hits else None
 
     def ingest_documents(self, docs: list[PolicyDocument], progress: Progress | None = None, *,
                          supersedes: dict[str, str] | None = None, audit: dict | None = None) -> IngestReport:
@@ -510,6 +613,19 @@ class Engine:
     def close(self) -> None:
         self.graph.close()
         self.embedder.close()
+
+
+def _check_rule_ids(path: Path, rows: list[tuple[int, LabelledDecision]], known: set[str]) -> None:
+    from policygraph.errors import IngestError
+
+    for n, row in rows:
+        if row.rule_id is not None and row.rule_id not in known:
+            raise IngestError(str(path), f"rule_id {row.rule_id!r} is not a stored rule", n)
+
+
+def _empty_report(t0: float) -> IngestReport:
+    return IngestReport(policies=[], rules_written=0, rules_unchanged=0, vectors_embedded=0, languages=[], terms=0,
+                        examples=0, seconds=time.perf_counter() - t0, noop=True)
 
 
 def _fingerprint(doc: PolicyDocument) -> str:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 
-from policygraph.models import PolicyDocument, RuleDoc
+from policygraph.models import LabelledDecision, PolicyDocument, RuleDoc
 from policygraph.stores.base import Edge, GraphBatch, Node
 
 EU_MEMBERS = {
@@ -33,6 +33,17 @@ def term_node_id(tid: str) -> str:
 
 def example_node_id(eid: str) -> str:
     return f"example:{eid}"
+
+
+def decision_node_id(row: LabelledDecision, rule_id: str | None) -> str:
+    """An imported labelled decision's node id: stable for the same text, rule, category and label, so
+    importing a file twice adds nothing."""
+    key = "\x1f".join([row.text, rule_id or "", str(row.category or ""), row.label])
+    return example_node_id("d-" + hashlib.sha1(key.encode("utf-8")).hexdigest()[:16])
+
+
+#: `version` of an imported decision: it illustrates whichever version of its rule is in force
+ANY_VERSION = 0
 
 
 def jurisdiction_node_id(code: str) -> str:
@@ -126,4 +137,19 @@ def document_batch(doc: PolicyDocument, mentions: dict[str, list[str]]) -> Graph
         edges.append(Edge(src=example_node_id(ex.id), type="ILLUSTRATES", dst=rule_node_id(ex.rule_id, doc.version)))
     for code in sorted(juris_codes):
         nodes.append(Node(id=jurisdiction_node_id(code), label="Jurisdiction", props={"code": code}))
+    return GraphBatch(nodes=nodes, edges=edges)
+
+
+def decision_batch(rows: list[tuple[str, LabelledDecision, str | None, str, str, str | None]]) -> GraphBatch:
+    """Nodes (and ILLUSTRATES edges) for imported labelled decisions: (node id, row, rule id, category,
+    language, the rule node it illustrates now)."""
+    nodes, edges = [], []
+    for node_id, row, rule_id, category, language, rule_node in rows:
+        nodes.append(Node(id=node_id, label="Example", props={
+            "example_id": node_id.split(":", 1)[1], "rule_id": rule_id or "", "category": category,
+            "label": row.label, "language": language, "text": row.text, "rationale": row.note,
+            "source": row.source, "kind": row.kind, "version": ANY_VERSION, "imported": True,
+        }))
+        if rule_node:
+            edges.append(Edge(src=node_id, type="ILLUSTRATES", dst=rule_node))
     return GraphBatch(nodes=nodes, edges=edges)

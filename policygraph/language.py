@@ -37,17 +37,28 @@ def dominant_script(text: str) -> str:
     return max(counts, key=counts.__getitem__) if counts else "UNKNOWN"
 
 
+#: BCP-47 "undetermined": too little text to tell its language
+UNDETERMINED = "und"
+#: below this many letters, a script shared by many languages (Latin, Cyrillic, Arabic...) says too little
+MIN_LETTERS = 12
+
+
 @functools.lru_cache(maxsize=4096)
-def detect_language(text: str, default: str = "en") -> str:
-    """ISO 639-1 code of `text` (best guess; `default` for text with no letters)."""
+def detect_language(text: str, default: str = "en", short: str | None = None) -> str:
+    """ISO 639-1 code of `text` (best guess; `default` for text with no letters). With `short`, text of
+    fewer than MIN_LETTERS letters in a script many languages share gets `short` instead of a guess
+    ("test" is not Afrikaans)."""
     sample = text[:2000]
-    if not any(ch.isalpha() for ch in sample):
-        return default
+    letters = sum(1 for ch in sample if ch.isalpha())
+    if not letters:
+        return default if short is None else short
     script = dominant_script(sample)
     if script in ("HIRAGANA", "KATAKANA"):
         return "ja"
     if script in _SCRIPT_LANG and script != "CJK":
         return _SCRIPT_LANG[script]
+    if short is not None and letters < MIN_LETTERS and script != "CJK" and script not in _SCRIPT_LANG:
+        return short
     lang, _prob = _identifier().classify(sample)
     if script == "CJK" and lang not in ("zh", "ja"):
         return "zh"

@@ -133,6 +133,38 @@ class PolicyDocument(_Model):
         return [r for s in self.sections for r in s.rules]
 
 
+class LabelledDecision(_Model):
+    """One labelled enforcement decision, as moderation teams keep them (`policygraph examples import`,
+    one JSON object per line). It becomes an Example node that illustrates a rule (or, for benign
+    content, teaches what does *not* violate), and a vector the retrieval and the content classifier use.
+
+    `rule_id` or `category` (or both) says what it is about; a category-only row attaches to the best
+    rule of that category for its text. `category: "none"` is everyday content with no sensitive topic."""
+
+    text: str = Field(min_length=1, max_length=20_000)
+    language: str | None = Field(None, min_length=2, max_length=16, description="ISO 639 code; detected when absent")
+    rule_id: str | None = Field(None, max_length=64)
+    category: Category | Literal["none"] | None = None
+    label: Literal["violating", "non_violating"]
+    source: str = Field("import", max_length=200)
+    kind: str = Field("", max_length=64, description="What sort of content: news, recipe, counter_speech...")
+    note: str = Field("", max_length=2000)
+
+
+class ExamplesReport(_Model):
+    """What an examples import changed."""
+
+    file: str
+    rows: int
+    added: int
+    unchanged: int
+    attached_by_category: int = Field(0, description="Rows that named a category only: attached to the best "
+                                                    "rule of that category for their text")
+    benign: int = Field(0, description="Rows about no rule (benign content): they teach what does not violate")
+    vectors_embedded: int
+    seconds: float
+
+
 # --------------------------------------------------------------------------- answer model
 
 
@@ -220,8 +252,12 @@ class QueryUnderstood(_Model):
     at: dt.date
     linked_terms: list[LinkedTerm]
     words: int = Field(0, description="Words in the content (CJK/Thai characters count as half a word each)")
-    low_information: bool = Field(False, description="Too little text to judge by similarity alone (few words, "
-                                                     "no defined term): no rule gets 'applies'")
+    low_information: bool = Field(False, description="Too little text to judge (fewer than 3 words and no "
+                                                     "defined term): no rule is returned")
+    normalized: str | None = Field(None, description="The text as linked and embedded, when obfuscation was undone "
+                                                     "(leetspeak, look-alike letters, invisible characters...)")
+    undone: list[str] = Field(default_factory=list, description="What normalisation undid, e.g. leetspeak, "
+                                                               "confusables, invisible_characters, spaced_letters")
 
 
 class PolicyContext(_Model):

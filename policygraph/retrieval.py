@@ -17,8 +17,10 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from policygraph.catalog import RuleEntry
+from policygraph.classifier import Prediction
+from policygraph.normalize import Normalized, normalize
 from policygraph.graph_model import jurisdiction_matches, term_node_id, vector_key
-from policygraph.language import count_words, detect_language
+from policygraph.language import UNDETERMINED, count_words, detect_language
 from policygraph.models import (
     ContentQuery,
     Evidence,
@@ -57,6 +59,22 @@ class Weights:
     term_category: float = 0.2
     category_prior: float = 0.05  # rule score bonus: prior * probability of the rule's category
     hub: float = 0.75  # CSLS-style hubness correction: minus hub * (vector's mean neighbour similarity - corpus mean)
+    # --- the content classifier (policygraph/classifier.py), when the store has enough labelled examples
+    head_mix: float = 0.7  # category probability = head_mix * topic head + (1 - head_mix) * kNN vote
+    topic: float = 0.15  # rank score = similarity score + topic * P(rule's category)
+    topic_min: float = 0.08  # a rule is returned only when its category is at least this probable
+    floor: float = 0.78  # ... and its similarity score reaches this
+    rank_cut: float = 0.12  # ... and its rank score is within this of the best rule's
+    violation_apply: float = 0.5  # P(violating) from which the best rule of a likely category "applies"
+    topic_apply: float = 0.3  # P(category) from which its best rule may "apply"
+    apply_margin: float = 0.01  # rules this close to their category's best also "apply"
+    exception_violation_max: float = 0.6  # above this P(violating), content does not show an exception's purpose
+    head_slots: int = 3  # the first rules returned (what a moderation agent reads first) ...
+    per_category_in_head: int = 2  # ... hold at most this many of one category while another category qualifies
+    # --- long content (stories, transcripts): passages that retrieve on their own
+    passage_from: int = 700  # characters from which content is also searched passage by passage
+    passage_chars: int = 400  # a passage's target length (cut at sentence ends)
+    max_passages: int = 8
 
 
 @dataclass
@@ -64,12 +82,14 @@ class Candidate:
     entry: RuleEntry
     vector: float = 0.0
     vector_lang: str = ""
+    vector_passage: int = -1  # which passage of long content matched best (-1: the whole content)
     example: float = 0.0
     example_text: str = ""
     allow_example: float = 0.0
     terms: list[str] = field(default_factory=list)
     via: list[str] = field(default_factory=list)  # graph paths that brought it in
-    score: float = 0.0
+    score: float = 0.0  # similarity score (vector, examples, terms, category vote)
+    rank: float = 0.0  # score + the topic head's belief in the rule's category: what the hits are ordered by
 
 
 @dataclass
@@ -90,6 +110,11 @@ class RetrievalState:
     recall_vectors: list[np.ndarray] = field(default_factory=list)  # second pass: recall-only expansions
     signals: list[tuple[float, str]] = field(default_factory=list)  # (score, category) per matched vector
     category_probs: dict[str, float] = field(default_factory=dict)
+    prediction: Prediction | None = None  # the content classifier's topic and violation probabilities
+    normalized: Normalized | None = None  # the content with obfuscation undone (what is linked and embedded)
+    passages: list[tuple[int, int]] = field(default_factory=list)  # character spans (normalised text) of passages
+    passage_vectors: list[np.ndarray] = field(default_factory=list)
+    passage_of_prediction: int = -1  # the passage the classifier found most violating (-1: whole content)
 
 
 class Retriever:
@@ -107,7 +132,7 @@ class Retriever:
         centred mean similarity to the background, as CSLS does, corrects that. Recomputed when the
         catalog changes (after an ingest)."""
         idx = self.engine.index
-        marker = id(self.engine.catalog)
+        marker = self.engine.catalog.generation  # never id(): a freed catalog's id is reused
         if self._hub_for == marker:
             return self._hub
         keys = idx.keys()
@@ -132,21 +157,50 @@ class Retriever:
     def understand(self, st: RetrievalState) -> None:
         t = time.perf_counter()
         q = st.query
-        lang = q.language or detect_language(q.text)
-        linked = self.engine.linker.link(q.text)
-        words = count_words(q.text)
+        # obfuscation undone (policygraph/normalize.py); spans still point into what was sent
+        n = st.normalized = normalize(q.text)
+        text = n.text
+        lang = q.language or detect_language(text, short=UNDETERMINED)
+        linked = []
+        for lt in self.engine.linker.link(text if not n.emoji else text + " " + " ".join(n.emoji)):
+            if lt.end <= len(text):
+                a, b = n.to_original(lt.start, lt.end)
+            else:  # an emoji alias: point at the emoji where it was sent
+                a = q.text.find(lt.alias)
+                a, b = (a, a + len(lt.alias)) if a >= 0 else (0, 0)
+            linked.append(lt.model_copy(update={"start": a, "end": b, "alias": q.text[a:b] or lt.alias}))
+        words = count_words(text)
         st.understood = QueryUnderstood(
             text=q.text, language=lang, language_detected=q.language is None,
             jurisdiction=q.jurisdiction.upper() if q.jurisdiction else None, at=q.at or dt.date.today(),
             linked_terms=linked, words=words, low_information=words < self.w.min_words and not linked,
+            normalized=text if n.changed else None, undone=list(n.undone),
         )
         st.timings["understand"] = _ms(t)
 
     def embed(self, st: RetrievalState) -> None:
         t = time.perf_counter()
         emb = self.engine.embedder if self.cache_queries else self.engine.embedder.inner
-        st.qvec = emb.embed_queries([st.query.text])[0]
+        text = st.normalized.text if st.normalized is not None else st.query.text
+        st.passages = split_passages(text, self.w.passage_chars, self.w.max_passages) \
+            if len(text) >= self.w.passage_from else []
+        vecs = emb.embed_queries([text, *(text[a:b] for a, b in st.passages)])
+        st.qvec, st.passage_vectors = vecs[0], list(vecs[1:])
         st.timings["embed"] = _ms(t)
+        self.classify(st)
+
+    def classify(self, st: RetrievalState) -> None:
+        """Topic and violation probabilities from the heads trained on the store's labelled examples."""
+        t = time.perf_counter()
+        assert st.qvec is not None
+        eng = self.engine
+        st.prediction = eng.classifier.predict(eng.catalog, eng.index, st.qvec)
+        # long content: one violating passage in a long benign story is what matters
+        for i, pv in enumerate(st.passage_vectors):
+            p = eng.classifier.predict(eng.catalog, eng.index, pv)
+            if p is not None and st.prediction is not None and p.violating > st.prediction.violating:
+                st.prediction, st.passage_of_prediction = p, i
+        st.timings["classify"] = _ms(t)
 
     def _cand(self, st: RetrievalState, entry: RuleEntry) -> Candidate:
         c = st.candidates.get(entry.node_id)
@@ -164,8 +218,11 @@ class Retriever:
         # against the content, so a second pass can widen the candidate set but never inflate scores.
         # Only the content's own similarities vote on the category (st.signals): an expansion says
         # which rules to look at, not what the content is about.
-        vecs = [(st.qvec, 1.0, False), *((v, self.w.expansion_damp, False) for v in st.extra_vectors),
-                *((v, 1.0, True) for v in st.recall_vectors)]
+        # (vector, damping, grounded, passage): the content, then each passage of long content (they vote
+        # too: a passage is the content), then the second pass's expansions
+        content = [(st.qvec, 1.0, False, -1), *((v, 1.0, False, i) for i, v in enumerate(st.passage_vectors))]
+        vecs = [*content, *((v, self.w.expansion_damp, False, -1) for v in st.extra_vectors),
+                *((v, 1.0, True, -1) for v in st.recall_vectors)]
         hub, h = self.hubness(), self.w.hub
         rule_keys = cat.allowed_rule_keys(u.at, u.jurisdiction)
         ex_keys = cat.allowed_example_keys(u.at, u.jurisdiction)
@@ -176,10 +233,10 @@ class Retriever:
                 yield key, (float(v @ st.qvec) if v is not None else 0.0)
 
         first_pass = not st.signals
-        for i, (vec, damp, grounded) in enumerate(vecs):
-            if i == 0 and not first_pass:
+        for i, (vec, damp, grounded, passage) in enumerate(vecs):
+            votes = i < len(content)
+            if votes and not first_pass:
                 continue  # a second pass: the content's own hits are already candidates
-            votes = i == 0
             rule_hits = eng.index.search(vec, self.w.k_rules, rule_keys)
             ex_hits = eng.index.search(vec, self.w.k_examples, ex_keys)
             if grounded:
@@ -191,11 +248,11 @@ class Retriever:
                 if c.entry.kind != "allowed" and votes:
                     st.signals.append((score * damp, c.entry.category))
                 if score * damp > c.vector:
-                    c.vector, c.vector_lang = score * damp, lang
+                    c.vector, c.vector_lang, c.vector_passage = score * damp, lang, passage
             for key, score in ex_hits:
                 score -= h * hub.get(key, 0.0)
                 ex = cat.examples[key]
-                entry = cat.rules.get(f"rule:{ex.rule_id}@{ex.version}")
+                entry = cat.example_rule(ex, u.at)
                 if entry is None:
                     continue
                 c = self._cand(st, entry)
@@ -288,7 +345,8 @@ class Retriever:
                 + w.term * min(len(c.terms), w.term_cap)
                 + w.category_prior * st.category_probs.get(c.entry.category, 0.0)
             )
-        st.ranked = sorted(st.candidates.values(), key=lambda c: (-c.score, c.entry.rule_id))
+            c.rank = c.score + (w.topic * st.category_probs.get(c.entry.category, 0.0) if st.prediction else 0.0)
+        st.ranked = sorted(st.candidates.values(), key=lambda c: (-c.rank, c.entry.rule_id))
         st.timings["fuse"] = _ms(t)
 
     def decide(self, st: RetrievalState) -> None:
@@ -297,15 +355,31 @@ class Retriever:
         u, w, cat = st.understood, self.w, self.engine.catalog
         assert u is not None
         hits: list[RuleHit] = []
+        pred = st.prediction
         best = next((c.score for c in st.ranked if c.entry.kind != "allowed"), 0.0)
-        # no words and no defined term (emoji, punctuation): nothing to judge by similarity; emoji
+        best_rank = next((c.rank for c in st.ranked if c.entry.kind != "allowed"), 0.0)
+        cat_best: dict[str, float] = {}
+        for c in st.ranked:
+            if c.entry.kind != "allowed":
+                cat_best[c.entry.category] = max(cat_best.get(c.entry.category, 0.0), c.score)
+        # too little text and no defined term ("test", emoji, punctuation): nothing to judge by; emoji
         # slang is caught by listing it among a term's aliases
-        judged = [] if u.low_information and u.words == 0 else st.ranked
+        judged = [] if u.low_information else st.ranked
         for c in judged:
             e = c.entry
-            if e.kind == "allowed" or c.score < w.possible or c.score < best - w.relative_cut:
+            if e.kind == "allowed":
                 continue
-            verdict = "applies" if c.score >= w.apply and not u.low_information else "possibly_applies"
+            if pred is None:  # no classifier (too few labelled examples): similarity alone
+                if c.score < w.possible or c.score < best - w.relative_cut:
+                    continue
+                verdict = "applies" if c.score >= w.apply else "possibly_applies"
+            else:
+                p_cat = st.category_probs.get(e.category, 0.0)
+                if c.score < w.floor or p_cat < w.topic_min or c.rank < best_rank - w.rank_cut:
+                    continue
+                top_of_category = c.score >= cat_best[e.category] - w.apply_margin
+                verdict = ("applies" if pred.violating >= w.violation_apply and p_cat >= w.topic_apply
+                           and top_of_category else "possibly_applies")
             exc_refs: list[RuleRef] = []
             for x in st.exceptions.get(e.node_id, []):
                 xc = st.candidates.get(x)
@@ -316,6 +390,9 @@ class Retriever:
                 node = st.nodes.get(x)
                 # compare like with like: the exception's best similarity against the prohibition's
                 matched = xscore >= w.exception_floor and xscore >= max(c.vector, c.example) - w.exception_margin
+                # an exception is about the content's purpose (news, education, counter-speech): content
+                # the classifier finds plainly violating does not show it, whatever its topic
+                matched = matched and (pred is None or pred.violating < w.exception_violation_max)
                 if matched:
                     verdict = "exception_may_apply"
                 exc_refs.append(RuleRef(rule_id=xe.rule_id, title=node.props.get("title", "") if node else "",
@@ -333,7 +410,7 @@ class Retriever:
                 if applies_here and o not in st.candidates:
                     oc = self._cand(st, oe)
                     oc.via.append(f"{oe.rule_id} -OVERRIDES {{{u.jurisdiction}}}-> {e.rule_id}")
-                    oc.score = c.score + 0.001
+                    oc.score, oc.rank = c.score + 0.001, c.rank + 0.001
                     if o not in st.nodes:
                         n = self.engine.graph.get_node(o)
                         if n:
@@ -341,13 +418,20 @@ class Retriever:
                     hits.append(self._hit(st, oc, verdict, [], []))
             hits.append(self._hit(st, c, verdict, exc_refs, ovr_refs))
         # overriding rules that the search found themselves rank above the rule they override
-        hits.sort(key=lambda h: (-h.score, h.rule_id))
+        rank_of = {c.entry.rule_id: c.rank for c in st.candidates.values()}
+        for h in hits:
+            for o in h.overrides_checked:
+                if o.matched and o.rule_id in rank_of:
+                    rank_of[o.rule_id] = max(rank_of[o.rule_id], rank_of.get(h.rule_id, h.score) + 0.001)
+        hits.sort(key=lambda h: (-rank_of.get(h.rule_id, h.score), h.rule_id))
         seen: set[str] = set()
         uniq = []
         for h in hits:
             if h.rule_id not in seen:
                 seen.add(h.rule_id)
                 uniq.append(h)
+        if pred is not None:
+            uniq = diversify(uniq, lambda h: h.category.value, w.head_slots, w.per_category_in_head)
         st.hits = uniq[: st.query.top_k]
         st.timings["decide"] = _ms(t)
 
@@ -360,8 +444,12 @@ class Retriever:
         lang = u.language if u.language in texts else p["language"] if p["language"] in texts else next(iter(texts))
         ev: list[Evidence] = []
         if c.vector:
+            where = "content"
+            if c.vector_passage >= 0:
+                a, b = st.passages[c.vector_passage]
+                where = f"passage {c.vector_passage + 1} of {len(st.passages)} (characters {a}-{b})"
             ev.append(Evidence(signal="vector", score=round(c.vector, 4),
-                               detail=f"content vs rule text ({c.vector_lang or lang})"))
+                               detail=f"{where} vs rule text ({c.vector_lang or lang})"))
         if c.example:
             ex = self.engine.catalog.examples.get(c.example_text)
             ev.append(Evidence(signal="example", score=round(c.example, 4),
@@ -385,12 +473,14 @@ class Retriever:
 
     def rationale(self, st: RetrievalState) -> str:
         u = st.understood
+        note = ""
+        if u is not None and u.undone:
+            note += f"Obfuscation undone before matching ({', '.join(u.undone)}): read as \"{(u.normalized or '')[:160]}\". "
         if u is not None and u.low_information:
             # short replies, emoji, punctuation: every rule text is about equally "similar" to them
-            note = (f"Little text to judge ({u.words} word{'s' if u.words != 1 else ''}, no defined term): "
-                    "similarity alone cannot make a rule apply. ")
-            return note + self._rationale(st)
-        return self._rationale(st)
+            note += (f"Little text to judge ({u.words} word{'s' if u.words != 1 else ''}, no defined term): "
+                     "no rule is returned on similarity alone. ")
+        return note + self._rationale(st)
 
     def _rationale(self, st: RetrievalState) -> str:
         if not st.hits:
@@ -450,12 +540,62 @@ class Retriever:
                 out[cat] = out.get(cat, 0.0) + float(np.exp((score - best) / w.knn_tau))
             total = sum(out.values())
             out = {c: v / total for c, v in out.items()}
+        if st.prediction is not None:
+            m = w.head_mix
+            topic = st.prediction.topic
+            out = {c: (1 - m) * out.get(c, 0.0) + m * topic.get(c, 0.0) for c in set(out) | set(topic) if c != "none"}
         u = st.understood
         if u is not None:
             term_cats = self.engine.catalog.term_category
             for cat in {term_cats.get(t.term_id) for t in u.linked_terms} - {None}:
                 out[cat] = out.get(cat, 0.0) + w.term_category  # type: ignore[index]
         return out
+
+
+def diversify(items: list, key, slots: int, per_key: int) -> list:
+    """Keep the order, except that the first `slots` items hold at most `per_key` of one key while
+    items of other keys are waiting: the runner-up category's best rule is worth more to a reader than
+    a third rule of the same one."""
+    head: list = []
+    rest = list(items)
+    while rest and len(head) < slots:
+        counts: dict = {}
+        for x in head:
+            counts[key(x)] = counts.get(key(x), 0) + 1
+        pick = next((x for x in rest if counts.get(key(x), 0) < per_key), rest[0])
+        head.append(pick)
+        rest.remove(pick)
+    return head + rest
+
+
+_SENTENCE_END = (". ", "! ", "? ", "\n", "。", "！", "？", "। ", "؟ ")
+
+
+def split_passages(text: str, target: int, limit: int) -> list[tuple[int, int]]:
+    """Character spans of passages of about `target` characters, each cut at the sentence end nearest
+    to `target` (within half of it either way, else at `target`); at most `limit`, the last one takes
+    the rest of the text."""
+    spans: list[tuple[int, int]] = []
+    start, n = 0, len(text)
+    while len(spans) < limit - 1 and n - start > target * 1.3:
+        lo, hi = start + target // 2, min(n, start + target + target // 2)
+        ends = [i + len(sep) for sep in _SENTENCE_END for i in _find_all(text, sep, lo, hi)]
+        end = min(ends, key=lambda e: abs(e - start - target)) if ends else start + target
+        spans.append((start, end))
+        start = end
+        while start < n and text[start].isspace():
+            start += 1
+    if start < n:
+        spans.append((start, n))
+    return spans
+
+
+def _find_all(text: str, sub: str, lo: int, hi: int) -> list[int]:
+    out, i = [], text.find(sub, lo, hi)
+    while i >= 0:
+        out.append(i)
+        i = text.find(sub, i + 1, hi)
+    return out
 
 
 def _ms(t: float) -> float:

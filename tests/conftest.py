@@ -8,7 +8,6 @@ from pathlib import Path
 
 import pytest
 
-from policygraph.engine import Engine
 from policygraph.settings import PROJECT_ROOT, Settings
 
 CORPUS = PROJECT_ROOT / "policies"
@@ -28,15 +27,18 @@ def embedding_cache_dir(tmp_path_factory) -> Path:
     return tmp_path_factory.mktemp("embcache")
 
 
-def make_engine(data_dir: Path, cache_dir: Path | None = None, **kw) -> Engine:
-    """An engine on its own data dir; `cache_dir` shares embeddings between the session's engines."""
+def make_engine(data_dir: Path, cache_dir: Path | None = None, **kw):
+    """An engine on its own data dir; `cache_dir` shares embeddings between the session's engines.
+    (Imported here, not at the top: the unit tier must not pay for the engine's imports.)"""
+    from policygraph.engine import Engine
+
     if cache_dir is not None:
         kw.setdefault("embedding_cache", cache_dir / "embeddings.sqlite")
     return Engine(Settings(data_dir=data_dir, **kw))
 
 
 @pytest.fixture(scope="session")
-def corpus_engine(tmp_path_factory, embedding_cache_dir) -> Engine:
+def corpus_engine(tmp_path_factory, embedding_cache_dir):
     eng = make_engine(tmp_path_factory.mktemp("corpus"), embedding_cache_dir)
     eng.ingest([CORPUS])
     return eng

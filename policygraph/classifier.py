@@ -1,0 +1,124 @@
+"""The content classifier: what the content is about, and whether it violates — learned from the
+labelled examples in the store, over the same query vectors retrieval uses.
+
+Similarity to rule texts says what a piece of content is *near*; it cannot say whether it crosses the
+line (a news report on an attack is near the terrorism rules) and it is easily pulled by one shared
+word. Two small linear heads over the embedder's query vector fix what similarity cannot:
+
+- **topic**: a probability over the 14 categories and `none` (everyday content). Trained on every
+  example: violating and non-violating examples teach their rule's category, benign examples with no
+  rule teach their own category or `none`.
+- **violation**: the probability that the content violates some rule. Violating examples against
+  non-violating ones (exceptions: news, counter-speech, recovery stories; and benign content).
+
+Both are multinomial logistic regressions with balanced class weights, fitted in about a second when a
+catalog is loaded for the first time (keyed by the catalog's generation, so a publish or an import of
+labelled decisions retrains them). Operators improve them without touching policy text:
+`policygraph examples import decisions.jsonl`. The heads need enough labelled data; below
+`Config.min_examples` they say nothing and retrieval falls back to similarity alone.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+
+import numpy as np
+
+from policygraph.catalog import Catalog
+from policygraph.stores.base import VectorIndex
+
+NONE = "none"
+
+
+@dataclass(frozen=True)
+class Prediction:
+    topic: dict[str, float]  # category (or "none") -> probability, sums to 1
+    violating: float  # probability that the content violates some rule
+
+    def best_topic(self) -> str:
+        return max(self.topic, key=self.topic.__getitem__) if self.topic else NONE
+
+
+@dataclass
+class _Heads:
+    classes: list[str]
+    topic_w: np.ndarray  # (dim, classes)
+    topic_b: np.ndarray
+    viol_w: np.ndarray  # (dim,)
+    viol_b: float
+    trained_on: int
+
+
+class ContentClassifier:
+    @dataclass(frozen=True)
+    class Config:
+        #: L2 regularisation (inverse strength, as in scikit-learn's C) of both heads
+        c_topic: float = 4.0
+        c_violation: float = 2.0
+        #: fewer labelled examples than this: no heads, similarity alone decides
+        min_examples: int = 200
+        max_iter: int = 400
+
+    def __init__(self, config: Config | None = None) -> None:
+        self.config = config or ContentClassifier.Config()
+        self._heads: _Heads | None = None
+        self._for: int = -1
+        self._lock = threading.Lock()
+        self.last_fit_seconds: float = 0.0
+        self.notes: list[str] = []
+
+    # ------------------------------------------------------------------ training
+    def heads(self, catalog: Catalog, index: VectorIndex) -> _Heads | None:
+        """The heads for this catalog (fitted on first use after every change)."""
+        if self._for == catalog.generation:
+            return self._heads
+        with self._lock:
+            if self._for != catalog.generation:
+                self._heads = self._fit(catalog, index)
+                self._for = catalog.generation
+        return self._heads
+
+    def _fit(self, catalog: Catalog, index: VectorIndex) -> _Heads | None:
+        import time
+
+        from sklearn.linear_model import LogisticRegression
+
+        t = time.perf_counter()
+        xs, topics, viol = [], [], []
+        for ex in catalog.examples.values():
+            v = index.get_vector(ex.node_id)
+            if v is None:
+                continue
+            xs.append(v)
+            topics.append(ex.category or NONE)
+            viol.append(1 if ex.label == "violating" else 0)
+        if len(xs) < self.config.min_examples or len(set(topics)) < 2 or len(set(viol)) < 2:
+            self.notes.append(f"content classifier off: {len(xs)} labelled examples (needs "
+                              f"{self.config.min_examples}, both labels and two topics)")
+            return None
+        x = np.stack(xs).astype(np.float32)
+        tm = LogisticRegression(C=self.config.c_topic, class_weight="balanced", max_iter=self.config.max_iter)
+        tm.fit(x, topics)
+        vm = LogisticRegression(C=self.config.c_violation, class_weight="balanced", max_iter=self.config.max_iter)
+        vm.fit(x, viol)
+        self.last_fit_seconds = time.perf_counter() - t
+        return _Heads(classes=[str(c) for c in tm.classes_], topic_w=tm.coef_.T.astype(np.float32),
+                      topic_b=tm.intercept_.astype(np.float32), viol_w=vm.coef_[0].astype(np.float32),
+                      viol_b=float(vm.intercept_[0]), trained_on=len(xs))
+
+    # ------------------------------------------------------------------ prediction
+    def predict(self, catalog: Catalog, index: VectorIndex, qvec: np.ndarray) -> Prediction | None:
+        h = self.heads(catalog, index)
+        if h is None:
+            return None
+        z = qvec @ h.topic_w + h.topic_b
+        if len(h.classes) == 2:  # scikit-learn's binary case: one column
+            p1 = 1.0 / (1.0 + np.exp(-z[0]))
+            probs = np.array([1.0 - p1, p1])
+        else:
+            z = z - z.max()
+            e = np.exp(z)
+            probs = e / e.sum()
+        viol = 1.0 / (1.0 + np.exp(-(float(qvec @ h.viol_w) + h.viol_b)))
+        return Prediction(topic={c: float(p) for c, p in zip(h.classes, probs, strict=True)}, violating=float(viol))
