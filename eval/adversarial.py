@@ -15,9 +15,11 @@ Attacks:
 - ``spaced``      — the letters of a word separated by " ", ".", "-" or "*";
 - ``emoji``       — emoji sprinkled inside words and between words;
 - ``repeated``    — single letters stretched to 4-7 copies;
-- ``mixed``       — two of the above, applied in the order listed in `BASE_ATTACKS`.
+- ``mixed``       — two of the above, applied in the order listed in `BASE_ATTACKS`;
+- ``typos``       — neighbouring letters swapped in some words: not undone by normalisation, it
+  measures the embedder's own tolerance of misspellings (HateCheck's spell_* cases are like it).
 
-Every attack is made to be undone by `policygraph.normalize.normalize` (tests/unit/test_adversarial.py
+Every attack but ``typos`` is made to be undone by `policygraph.normalize.normalize` (tests/unit/test_adversarial.py
 checks that `normalize(attacked).text == normalize(clean).text`); how well the *system* copes is what
 `run_attacks` measures: top-3 on each perturbed item against the same item clean.
 """
@@ -250,6 +252,19 @@ BASE_ATTACKS: dict[str, Attack] = {
 }
 
 
+def typos(text: str, rng: random.Random) -> str:
+    """Two neighbouring inner letters swapped in some words ("hate" -> "htae"): the one attack here that
+    normalisation does not undo; it measures how far the embedder itself tolerates misspelling."""
+
+    def swap(word: str) -> str:
+        if len(word) < 4:
+            return word
+        i = rng.randrange(1, len(word) - 2)
+        return word[:i] + word[i + 1] + word[i] + word[i + 2:]
+
+    return _rewrite(text, _choose(_words(text, min_len=4), rng), swap)
+
+
 def mixed(text: str, rng: random.Random) -> str:
     chosen = set(rng.sample(sorted(BASE_ATTACKS), 2))
     for n in [n for n in BASE_ATTACKS if n in chosen]:
@@ -265,7 +280,11 @@ ATTACKS: dict[str, Attack] = {
     "emoji": emoji,
     "repeated": repeated,
     "mixed": mixed,
+    "typos": typos,
 }
+
+#: the attacks normalisation is built to undo (all but typos)
+UNDOABLE = tuple(n for n in ATTACKS if n != "typos")
 
 _APPLICABLE: dict[str, Callable[[str], list]] = {
     "leetspeak": _leet_candidates,
@@ -274,6 +293,7 @@ _APPLICABLE: dict[str, Callable[[str], list]] = {
     "spaced": _spaced_candidates,
     "emoji": _words,
     "repeated": _repeat_candidates,
+    "typos": lambda text: _words(text, min_len=4),
 }
 
 

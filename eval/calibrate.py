@@ -1,55 +1,186 @@
-"""Calibrate the fusion weights and verdict thresholds on the labelled dev set.
+"""Fit what is tuned — on fit halves only — and write it down.
 
-    python -m eval.calibrate [DATA_DIR]
+    python -m eval.calibrate [--data-dir DIR] [--write]
 
-Query embeddings are cached, so each configuration costs only the retrieval itself. Prints the best
-configurations; copy the chosen one into `policygraph.retrieval.Weights`. The dev set is small: prefer
-round values and configurations that are good across a neighbourhood, not the single best point.
+1. **Violation threshold** (`Weights.violation_apply`): out-of-fold probabilities of the violation head
+   over the store's own labelled examples (5 folds); the threshold is the lowest that keeps the
+   false-`applies` rate on non-violating examples at or below `TARGET_FALSE_APPLIES`.
+2. **A small grid** over the fusion weights, scored on the fit halves of the dev set and MultiJail:
+   top-3 category of the returned rules, MultiJail's agreement with English, dev `applies` precision.
+3. **Confidence** (`policygraph/confidence.py`): a logistic model from each returned rule's features
+   to "its category is what the content violates", fitted on the fit halves' answers.
+
+Multilingual HateCheck is never used here. With `--write` the confidence model is saved to
+`policygraph/confidence.json`; the weights are printed for `policygraph.retrieval.Weights`.
 """
 
 from __future__ import annotations
 
+import argparse
 import dataclasses
+import datetime as dt
 import itertools
-import sys
 from pathlib import Path
 
-from eval.devset import engine_predictor, load_devset, run_devset
-from policygraph.engine import Engine
-from policygraph.retrieval import Retriever, Weights
-from policygraph.settings import Settings
+import numpy as np
+
+TARGET_FALSE_APPLIES = 0.10
+GRID = {
+    "topic": [0.1, 0.2],
+    "topic_apply": [0.3, 0.45],
+    "head_mix": [0.6, 0.8],
+}
 
 
-def evaluate(engine: Engine, items, w: Weights) -> dict:
-    engine.retriever = Retriever(engine, w, cache_queries=True)
-    s = run_devset("hybrid", engine_predictor(engine, "hybrid"), items).summary()
-    per = s["per_language"]
-    return {"top3": s["overall"]["top3"], "top1": s["overall"]["top1"],
-            "min_lang_top3": min(v["top3"] for v in per.values() if v["top3"] is not None),
-            "none": s["overall"]["none_correct"], "exception": s["overall"]["exception_correct"],
-            "recall": s["overall"]["rule_recall@5"]}
+def fit_items(settings):
+    """Dev set fit half (as external-style items) and the MultiJail fit half."""
+    from eval import external as X
+    from eval.devset import load_devset, split_items
+
+    dev = []
+    for d in split_items(load_devset(), "fit"):
+        if d.id.startswith("devE"):
+            continue  # held-out items (written after the first calibration) are never fitted on
+        cat = d.categories[0] if d.categories else "none"
+        if d.expect == "none":
+            cat = "none"
+        dev.append(X.ExternalItem(id=d.id, text=d.text, language=d.language, category=cat,
+                                  source_label=d.expect, dataset="devset", group=d.id))
+    mj = [] if X.missing_reason(settings.shared_data) else \
+        [x for x in X.load_multijail(settings.shared_data) if x.split == "fit"]
+    return dev, mj
 
 
-def main() -> None:
-    data = Path(sys.argv[1]) if len(sys.argv) > 1 else None
-    engine = Engine(Settings(data_dir=data) if data else Settings())
-    items = load_devset()
-    base = Weights()
-    grid = {
-        "hub": [0.5, 0.75],
-        "knn_k": [15, 20, 30],
-        "knn_tau": [0.02, 0.03],
-        "term_category": [0.2, 0.3],
-    }
+def violation_threshold(engine, target: float = TARGET_FALSE_APPLIES) -> tuple[float, dict]:
+    """The lowest threshold whose out-of-fold false-`applies` rate on non-violating examples is ≤ target."""
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.model_selection import cross_val_predict
+
+    xs, ys = [], []
+    for ex in engine.catalog.examples.values():
+        v = engine.index.get_vector(ex.node_id)
+        if v is not None:
+            xs.append(v)
+            ys.append(1 if ex.label == "violating" else 0)
+    x, y = np.stack(xs), np.array(ys)
+    cfg = engine.classifier.config
+    oof = cross_val_predict(LogisticRegression(C=cfg.c_violation, class_weight="balanced", max_iter=cfg.max_iter),
+                            x, y, cv=5, method="predict_proba")[:, 1]
+    for t in np.arange(0.40, 0.96, 0.01):
+        fa = float(np.mean(oof[y == 0] >= t))
+        if fa <= target:
+            recall = float(np.mean(oof[y == 1] >= t))
+            return round(float(t), 2), {"false_applies": round(fa, 4), "recall": round(recall, 4), "n": int(len(y))}
+    return 0.95, {"false_applies": float(np.mean(oof[y == 0] >= 0.95)), "n": int(len(y))}
+
+
+def score(engine, weights, dev, mj) -> tuple[dict, list]:
+    from eval import external as X
+    from policygraph.agent import PolicyAgent
+    from policygraph.retrieval import Retriever
+
+    engine.retriever = Retriever(engine, weights, cache_queries=True)
+    agent = PolicyAgent(engine)
+    predict = X.agent_predictor(agent)
     rows = []
-    for values in itertools.product(*grid.values()):
-        w = dataclasses.replace(base, **dict(zip(grid, values, strict=True)))
-        r = evaluate(engine, items, w)
-        rows.append((r, dict(zip(grid, values, strict=True))))
-        print(dict(zip(grid, values, strict=True)), r, flush=True)
-    rows.sort(key=lambda x: -(x[0]["top3"] + x[0]["min_lang_top3"]))
-    print("best:", rows[0])
+
+    def collect(items):
+        out = []
+        for it in items:
+            st_ans = _answer_with_features(agent, it)
+            out.append(X.Scored(item=it, answer=st_ans[0]))
+            rows.extend(st_ans[1])
+        return out
+
+    d = X.ExternalReport("devset", "fit", collect(dev)).summary()
+    m = X.ExternalReport("multijail", "fit", collect(mj)).summary() if mj else None
+    result = {"dev_top3": d["overall"]["top3"], "dev_benign_applies": d["overall"]["benign_applies"],
+              "mj_top3": m["overall"]["top3"] if m else None,
+              "mj_equals_english": m["consistency"]["top_category_equals_english"] if m else None}
+    del predict
+    return result, rows
+
+
+def _answer_with_features(agent, item):
+    """The agent's answer and, per returned rule, (features, right?) for the confidence fit."""
+    from eval.external import Answer
+    from policygraph.confidence import features
+    from policygraph.models import ContentQuery
+    from policygraph.retrieval import RetrievalState
+
+    st = RetrievalState(query=ContentQuery(text=item.text))
+    d = agent.decide_state(st, render=False)
+    rows = []
+    for i, h in enumerate(d.context.rules):
+        if st.prediction is None:
+            continue
+        f = features(st.category_probs.get(h.category.value, 0.0), st.prediction.violating, h.score, i == 0,
+                     h.verdict == "exception_may_apply")
+        rows.append((f, item.category != "none" and h.category.value == item.category, i, item.dataset))
+    return Answer(rules=tuple((h.rule_id, h.category.value, h.verdict) for h in d.context.rules)), rows
+
+
+def fit_confidence(rows: list) -> tuple[tuple[float, ...], float, dict]:
+    """Logistic calibration; each dataset weighs the same in total (the dev set is small and easy,
+    MultiJail large and hard: unweighted, one would set the other's calibration)."""
+    from sklearn.linear_model import LogisticRegression
+
+    from eval.external import reliability
+
+    x = np.array([r[0] for r in rows])
+    y = np.array([r[1] for r in rows], dtype=int)
+    sets = [r[3] for r in rows]
+    size = {k: sets.count(k) for k in set(sets)}
+    weight = np.array([len(rows) / (len(size) * size[k]) for k in sets])
+    m = LogisticRegression(C=1.0, max_iter=1000).fit(x, y, sample_weight=weight)
+    p = m.predict_proba(x)[:, 1]
+    first = [(float(pi), bool(yi)) for pi, yi, r in zip(p, y, rows, strict=True) if r[2] == 0]
+    return tuple(float(c) for c in m.coef_[0]), float(m.intercept_[0]), {
+        "rows": int(len(y)), "first_rule_ece_on_fit": reliability(first)["ece"]}
+
+
+def main(argv: list[str] | None = None) -> int:
+    from policygraph.confidence import ConfidenceModel
+    from policygraph.engine import Engine
+    from policygraph.retrieval import Weights
+    from policygraph.settings import Settings
+
+    ap = argparse.ArgumentParser(prog="python -m eval.calibrate", description=__doc__,
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--data-dir")
+    ap.add_argument("--write", action="store_true", help="save the confidence model to policygraph/confidence.json")
+    ap.add_argument("--no-grid", action="store_true", help="keep the current weights, fit the confidence only")
+    args = ap.parse_args(argv)
+    settings = Settings(**({"data_dir": Path(args.data_dir)} if args.data_dir else {}))
+    engine = Engine(settings)
+    dev, mj = fit_items(settings)
+    t, info = violation_threshold(engine)
+    print(f"violation_apply = {t}  (out-of-fold on {info['n']} stored examples: {info})")
+    base = dataclasses.replace(Weights(), violation_apply=t)
+    best = (None, base, [])
+    candidates = [base] if args.no_grid else [dataclasses.replace(base, **dict(zip(GRID, v, strict=True)))
+                                               for v in itertools.product(*GRID.values())]
+    for w in candidates:
+        r, rows = score(engine, w, dev, mj)
+        objective = (r["dev_top3"] or 0) + (r["mj_top3"] or 0) + (r["mj_equals_english"] or 0) \
+            - 2 * max(0.0, (r["dev_benign_applies"] or 0) - TARGET_FALSE_APPLIES)
+        print({k: getattr(w, k) for k in GRID}, r, f"objective {objective:.3f}", flush=True)
+        if best[0] is None or objective > best[0]:
+            best = (objective, w, rows)
+    _, w, rows = best
+    print("chosen weights:", {k: getattr(w, k) for k in (*GRID, "violation_apply")})
+    coef, intercept, notes = fit_confidence(rows)
+    notes["violation_threshold"] = info
+    model = ConfidenceModel(ConfidenceModel.Config(
+        coef=coef, intercept=intercept, notes=notes,
+        fitted_on=f"fit halves of the dev set ({len(dev)} items) and MultiJail ({len(mj)} items), "
+                  f"{dt.date.today().isoformat()}"))
+    print("confidence:", model.config)
+    if args.write:
+        model.save()
+        print("wrote policygraph/confidence.json")
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    raise SystemExit(main())

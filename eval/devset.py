@@ -85,6 +85,7 @@ class DevReport:
                 "exception_correct": _mean([r.correct for r in exc]),
                 "none_correct": _mean([r.correct for r in none]),
                 "overall_correct": _mean([r.correct for r in rs]),
+                "ece": _ece(rs),
                 "p50_ms": ms[len(ms) // 2] if ms else None,
                 "p95_ms": ms[min(len(ms) - 1, int(len(ms) * 0.95))] if ms else None,
             }
@@ -94,6 +95,15 @@ class DevReport:
             by_lang[r.item.language].append(r)
         return {"system": self.system, "split": self.split, "overall": agg(self.results),
                 "per_language": {k: agg(v) for k, v in sorted(by_lang.items())}}
+
+
+def _ece(rs: list[ItemResult]) -> float | None:
+    """Expected calibration error of the first rule's confidence as P(its category is the item's)."""
+    from eval.external import reliability
+
+    pairs = [(r.pred.confidence[0], bool(r.item.categories) and r.pred.categories[0] in r.item.categories)
+             for r in rs if r.pred.confidence and r.pred.categories]
+    return reliability(pairs)["ece"] if pairs else None
 
 
 def _mean(xs: list) -> float | None:

@@ -81,16 +81,17 @@ def corpus_engine(settings, progress: bool = True):
     return eng
 
 
-def run_devset_suite(engine, systems=SYSTEMS, progress: bool = True) -> dict:
-    """Suite 2: eval/devset.py scores; one summary per system on the same engine and items. Query
-    embeddings are cached here (accuracy does not depend on it; suite 3 measures real latency)."""
-    from eval.devset import engine_predictor, format_table, load_devset, run_devset
+def run_devset_suite(engine, systems=SYSTEMS, progress: bool = True, split: str = "report") -> dict:
+    """Suite 2: eval/devset.py scores on one half of the dev set (the report half by default: the fit
+    half is what eval/calibrate.py tunes on); one summary per system on the same engine and items.
+    Query embeddings are cached here (accuracy does not depend on it; suite 3 measures real latency)."""
+    from eval.devset import engine_predictor, format_table, load_devset, run_devset, split_items
     from policygraph.retrieval import Retriever
 
-    items = load_devset()
+    items = split_items(load_devset(), split)
     saved = engine.retriever
     engine.retriever = Retriever(engine, saved.w, cache_queries=True)
-    out: dict = {"items": len(items), "systems": {}, "notes": []}
+    out: dict = {"items": len(items), "split": split, "systems": {}, "notes": []}
     t0 = time.perf_counter()
     try:
         for mode in systems:

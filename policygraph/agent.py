@@ -29,6 +29,7 @@ from policygraph.models import (
     RuleDecision,
     TraceStep,
 )
+from policygraph.confidence import ConfidenceModel, features
 from policygraph.retrieval import RetrievalState, Retriever
 
 
@@ -72,6 +73,7 @@ class PolicyAgent:
         self.retriever = retriever or engine.retriever
         self.settings = engine.settings
         self._render_cache: dict[tuple, dict] = {}
+        self.confidence = ConfidenceModel.load()
         self.graph = self._build()
 
     # ------------------------------------------------------------------ the graph
@@ -119,6 +121,7 @@ class PolicyAgent:
     def retrieve(self, state: AgentState):
         st = state["st"]
         self.retriever.vector_search(st)
+        self.retriever.propose(st)
         best = sorted(st.candidates.values(), key=lambda c: -max(c.vector, c.example))[:5]
         return (
             {"pass": state.get("passes", 0) + 1, "query_vectors": 1 + len(st.extra_vectors) + len(st.recall_vectors)},
@@ -256,6 +259,15 @@ class PolicyAgent:
                                for d in decisions]}, {})
 
     # ------------------------------------------------------------------ building the answer
+    def _calibrated(self, st: RetrievalState, category: str, score: float, first: bool, verdict: str) -> float:
+        """P(the rule's category is what the content violates), calibrated on the fit halves
+        (policygraph/confidence.py); the squashed score when no classifier is trained."""
+        if st.prediction is None:
+            return self._confidence(score, verdict)
+        f = features(st.category_probs.get(category, 0.0), st.prediction.violating, score, first,
+                     verdict == "exception_may_apply")
+        return round(self.confidence.probability(f), 3)
+
     def _confidence(self, score: float, verdict: str) -> float:
         w = self.retriever.w
         x = (score - w.possible) / max(w.apply - w.possible, 1e-6)  # 0 at "possible", 1 at "apply"
@@ -266,14 +278,14 @@ class PolicyAgent:
 
     def _decisions(self, st: RetrievalState) -> list[RuleDecision]:
         out = []
-        for h in st.hits:
+        for i, h in enumerate(st.hits):
             parts = []
             for e in h.evidence:
                 if e.signal == "vector":
                     parts.append(f"the content is close to the rule text (cosine {e.score:.3f})")
                 elif e.signal == "example":
                     parts.append(f"it resembles a labelled violating example ({e.score:.3f})")
-                elif e.signal == "term":
+                elif e.signal in ("term", "classifier"):
                     parts.append(e.detail)
                 else:
                     parts.append(f"graph path {e.detail}")
@@ -289,7 +301,8 @@ class PolicyAgent:
                 why += "; regional override " + ", ".join(o.rule_id for o in ovr) + " applies in " + \
                        str(st.understood.jurisdiction if st.understood else "")
             out.append(RuleDecision(rule_id=h.rule_id, policy_id=h.policy_id, category=h.category, verdict=h.verdict,
-                                    confidence=self._confidence(h.score, h.verdict), rationale=why,
+                                    confidence=self._calibrated(st, h.category.value, h.score, i == 0, h.verdict),
+                                    rationale=why,
                                     citations=h.citations))
         # the nearest rules that did not make it, so a reviewer sees what was ruled out
         shown = {h.rule_id for h in st.hits}
@@ -299,7 +312,8 @@ class PolicyAgent:
                 continue
             out.append(RuleDecision(
                 rule_id=c.entry.rule_id, policy_id=c.entry.policy_id, category=c.entry.category,
-                verdict="not_applicable", confidence=round(1 - self._confidence(c.score, "applies"), 3),
+                verdict="not_applicable",
+                confidence=round(1 - self._calibrated(st, c.entry.category, c.score, False, "applies"), 3),
                 rationale=f"{c.entry.rule_id} was the nearest other rule (score {c.score:.3f}) but "
                           + self._why_out(st, c.score),
                 citations=[self.engine.citation(node.props, node.props.get("section_title", ""), node.props["language"])],
@@ -389,8 +403,12 @@ class PolicyAgent:
     # ------------------------------------------------------------------ entry points
     def decide(self, query: ContentQuery | str, render: bool = True) -> Decision:
         q = query if isinstance(query, ContentQuery) else ContentQuery(text=query)
+        return self.decide_state(RetrievalState(query=q), render=render)
+
+    def decide_state(self, st: RetrievalState, render: bool = True) -> Decision:
+        """`decide` on a state the caller keeps (the calibration reads the classifier's probabilities
+        from it after the run)."""
         t = time.perf_counter()
-        st = RetrievalState(query=q)
         final: dict[str, Any] = self.graph.invoke({"st": st, "passes": 0, "trace": []})
         st.timings["agent_total"] = (time.perf_counter() - t) * 1000.0
         ctx = self.retriever.to_context(st)

@@ -10,6 +10,9 @@ word. Two small linear heads over the embedder's query vector fix what similarit
   rule teach their own category or `none`.
 - **violation**: the probability that the content violates some rule. Violating examples against
   non-violating ones (exceptions: news, counter-speech, recovery stories; and benign content).
+- **rule**: which rule a violating content breaks, over the rules with at least
+  `Config.min_rule_examples` violating examples: it picks the rule inside a category where rule
+  texts written in one language say little about content in another.
 
 Both are multinomial logistic regressions with balanced class weights, fitted in about a second when a
 catalog is loaded for the first time (keyed by the catalog's generation, so a publish or an import of
@@ -21,7 +24,7 @@ labelled decisions retrains them). Operators improve them without touching polic
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -35,6 +38,7 @@ NONE = "none"
 class Prediction:
     topic: dict[str, float]  # category (or "none") -> probability, sums to 1
     violating: float  # probability that the content violates some rule
+    rules: dict[str, float] = field(default_factory=dict)  # rule id -> P(this rule | violating), learnt rules only
 
     def best_topic(self) -> str:
         return max(self.topic, key=self.topic.__getitem__) if self.topic else NONE
@@ -48,6 +52,9 @@ class _Heads:
     viol_w: np.ndarray  # (dim,)
     viol_b: float
     trained_on: int
+    rule_classes: list[str] = field(default_factory=list)
+    rule_w: np.ndarray | None = None  # (dim, rules)
+    rule_b: np.ndarray | None = None
 
 
 class ContentClassifier:
@@ -58,6 +65,8 @@ class ContentClassifier:
         c_violation: float = 2.0
         #: fewer labelled examples than this: no heads, similarity alone decides
         min_examples: int = 200
+        min_rule_examples: int = 3
+        c_rule: float = 4.0
         max_iter: int = 400
 
     def __init__(self, config: Config | None = None) -> None:
@@ -85,7 +94,7 @@ class ContentClassifier:
         from sklearn.linear_model import LogisticRegression
 
         t = time.perf_counter()
-        xs, topics, viol = [], [], []
+        xs, topics, viol, rules = [], [], [], []
         for ex in catalog.examples.values():
             v = index.get_vector(ex.node_id)
             if v is None:
@@ -93,6 +102,7 @@ class ContentClassifier:
             xs.append(v)
             topics.append(ex.category or NONE)
             viol.append(1 if ex.label == "violating" else 0)
+            rules.append(ex.rule_id if ex.label == "violating" else "")
         if len(xs) < self.config.min_examples or len(set(topics)) < 2 or len(set(viol)) < 2:
             self.notes.append(f"content classifier off: {len(xs)} labelled examples (needs "
                               f"{self.config.min_examples}, both labels and two topics)")
@@ -102,10 +112,21 @@ class ContentClassifier:
         tm.fit(x, topics)
         vm = LogisticRegression(C=self.config.c_violation, class_weight="balanced", max_iter=self.config.max_iter)
         vm.fit(x, viol)
+        heads = _Heads(classes=[str(c) for c in tm.classes_], topic_w=tm.coef_.T.astype(np.float32),
+                       topic_b=tm.intercept_.astype(np.float32), viol_w=vm.coef_[0].astype(np.float32),
+                       viol_b=float(vm.intercept_[0]), trained_on=len(xs))
+        counts: dict[str, int] = {}
+        for r in rules:
+            if r:
+                counts[r] = counts.get(r, 0) + 1
+        keep = [i for i, r in enumerate(rules) if r and counts[r] >= self.config.min_rule_examples]
+        if len({rules[i] for i in keep}) >= 3:  # (scikit-learn keeps one column for two classes)
+            rm = LogisticRegression(C=self.config.c_rule, class_weight="balanced", max_iter=self.config.max_iter)
+            rm.fit(x[keep], [rules[i] for i in keep])
+            heads.rule_classes = [str(c) for c in rm.classes_]
+            heads.rule_w, heads.rule_b = rm.coef_.T.astype(np.float32), rm.intercept_.astype(np.float32)
         self.last_fit_seconds = time.perf_counter() - t
-        return _Heads(classes=[str(c) for c in tm.classes_], topic_w=tm.coef_.T.astype(np.float32),
-                      topic_b=tm.intercept_.astype(np.float32), viol_w=vm.coef_[0].astype(np.float32),
-                      viol_b=float(vm.intercept_[0]), trained_on=len(xs))
+        return heads
 
     # ------------------------------------------------------------------ prediction
     def predict(self, catalog: Catalog, index: VectorIndex, qvec: np.ndarray) -> Prediction | None:
@@ -121,4 +142,13 @@ class ContentClassifier:
             e = np.exp(z)
             probs = e / e.sum()
         viol = 1.0 / (1.0 + np.exp(-(float(qvec @ h.viol_w) + h.viol_b)))
-        return Prediction(topic={c: float(p) for c, p in zip(h.classes, probs, strict=True)}, violating=float(viol))
+        rules: dict[str, float] = {}
+        if h.rule_w is not None and h.rule_b is not None:
+            rules = dict(zip(h.rule_classes, _softmax(qvec @ h.rule_w + h.rule_b).tolist(), strict=True))
+        return Prediction(topic={c: float(p) for c, p in zip(h.classes, probs, strict=True)}, violating=float(viol),
+                          rules=rules)
+
+
+def _softmax(z: np.ndarray) -> np.ndarray:
+    e = np.exp(z - z.max())
+    return e / e.sum()

@@ -199,7 +199,7 @@ class Citation(_Model):
 class Evidence(_Model):
     """One signal that put a rule in the answer."""
 
-    signal: Literal["vector", "term", "example", "graph", "jurisdiction"]
+    signal: Literal["vector", "term", "example", "graph", "jurisdiction", "classifier"]
     score: float
     detail: str
 

@@ -60,12 +60,14 @@ class Weights:
     category_prior: float = 0.05  # rule score bonus: prior * probability of the rule's category
     hub: float = 0.75  # CSLS-style hubness correction: minus hub * (vector's mean neighbour similarity - corpus mean)
     # --- the content classifier (policygraph/classifier.py), when the store has enough labelled examples
-    head_mix: float = 0.7  # category probability = head_mix * topic head + (1 - head_mix) * kNN vote
-    topic: float = 0.15  # rank score = similarity score + topic * P(rule's category)
+    head_mix: float = 0.8  # category probability = head_mix * topic head + (1 - head_mix) * kNN vote
+    topic: float = 0.2  # rank score = similarity score + topic * P(rule's category) + rule_head * P(rule)
+    rule_head: float = 0.05  # ... where P(rule) is relative to the most likely rule of the same category
+    rule_head_propose: int = 3  # the rule head's most likely rules join the candidates
     topic_min: float = 0.08  # a rule is returned only when its category is at least this probable
     floor: float = 0.78  # ... and its similarity score reaches this
     rank_cut: float = 0.12  # ... and its rank score is within this of the best rule's
-    violation_apply: float = 0.5  # P(violating) from which the best rule of a likely category "applies"
+    violation_apply: float = 0.61  # P(violating) from which the best rule of a likely category "applies"
     topic_apply: float = 0.3  # P(category) from which its best rule may "apply"
     apply_margin: float = 0.01  # rules this close to their category's best also "apply"
     exception_violation_max: float = 0.6  # above this P(violating), content does not show an exception's purpose
@@ -265,6 +267,37 @@ class Retriever:
                     c.allow_example = max(c.allow_example, score * damp)
         st.timings["vector"] = st.timings.get("vector", 0.0) + _ms(t)
 
+    def _rule_similarity(self, st: RetrievalState, e: RuleEntry) -> tuple[float, str]:
+        """The content's best (hubness-corrected) similarity to the rule's text in any language, and
+        that language, for rules that reached the candidates another way than the vector search."""
+        best, best_lang = 0.0, ""
+        assert st.qvec is not None
+        for lang in e.languages:
+            key = vector_key(e.node_id, lang)
+            v = self.engine.index.get_vector(key)
+            if v is not None:
+                sim = float(v @ st.qvec) - self.w.hub * self.hubness().get(key, 0.0)
+                if sim > best:
+                    best, best_lang = sim, lang
+        return best, best_lang
+
+    def propose(self, st: RetrievalState) -> None:
+        """The rule head's most likely rules join the candidates: content in one language finds the rule
+        its labelled examples taught, even when the rule's text (in another language) is not near."""
+        u, pred = st.understood, st.prediction
+        if pred is None or u is None or not pred.rules:
+            return
+        cat = self.engine.catalog
+        for rule_id, _p in sorted(pred.rules.items(), key=lambda kv: -kv[1])[: self.w.rule_head_propose]:
+            e = cat.current(rule_id, u.at)
+            if e is None or e.node_id in st.candidates or e.kind == "allowed":
+                continue
+            if not jurisdiction_matches(list(e.jurisdictions), u.jurisdiction):
+                continue
+            c = self._cand(st, e)
+            c.vector, c.vector_lang = self._rule_similarity(st, e)
+            c.via.append(f"content classifier: learnt from labelled examples of {rule_id}")
+
     def term_search(self, st: RetrievalState) -> None:
         t = time.perf_counter()
         u, eng = st.understood, self.engine
@@ -322,13 +355,12 @@ class Retriever:
                 c = Candidate(entry=e)
                 st.candidates[node_id] = c
             if c.vector == 0.0:
-                best = 0.0
-                for lang in e.languages:
-                    key = vector_key(node_id, lang)
-                    v = eng.index.get_vector(key)
-                    if v is not None:
-                        best = max(best, float(v @ st.qvec) - self.w.hub * self.hubness().get(key, 0.0))
-                c.vector = best
+                c.vector, c.vector_lang = self._rule_similarity(st, e)
+        # rules reached through their labelled examples or defined terms only: their own text's similarity
+        # (without it a rule that its examples found would score as if its text were unrelated)
+        for c in st.candidates.values():
+            if c.vector == 0.0:
+                c.vector, c.vector_lang = self._rule_similarity(st, c.entry)
         need = [n for n in st.candidates if n not in st.nodes]
         for n in eng.graph.get_nodes(need):
             st.nodes[n.id] = n
@@ -338,6 +370,10 @@ class Retriever:
         t = time.perf_counter()
         w = self.w
         st.category_probs = self.category_scores(st)
+        rule_p = st.prediction.rules if st.prediction is not None else {}
+        cat_max: dict[str, float] = {}
+        for c in st.candidates.values():
+            cat_max[c.entry.category] = max(cat_max.get(c.entry.category, 0.0), rule_p.get(c.entry.rule_id, 0.0))
         for c in st.candidates.values():
             c.score = (
                 w.vector * c.vector
@@ -345,7 +381,11 @@ class Retriever:
                 + w.term * min(len(c.terms), w.term_cap)
                 + w.category_prior * st.category_probs.get(c.entry.category, 0.0)
             )
-            c.rank = c.score + (w.topic * st.category_probs.get(c.entry.category, 0.0) if st.prediction else 0.0)
+            if st.prediction is not None:
+                c.rank = (c.score + w.topic * st.category_probs.get(c.entry.category, 0.0)
+                          + w.rule_head * rule_p.get(c.entry.rule_id, 0.0) / max(cat_max[c.entry.category], 1e-9))
+            else:
+                c.rank = c.score
         st.ranked = sorted(st.candidates.values(), key=lambda c: (-c.rank, c.entry.rule_id))
         st.timings["fuse"] = _ms(t)
 
@@ -455,6 +495,15 @@ class Retriever:
             ev.append(Evidence(signal="example", score=round(c.example, 4),
                                detail=f"similar to a labelled violating example ({c.example_text})"
                                if ex else "similar to a labelled violating example"))
+        if st.prediction is not None:
+            p_cat = st.category_probs.get(c.entry.category, 0.0)
+            where = ""
+            if st.passage_of_prediction >= 0:
+                a, b = st.passages[st.passage_of_prediction]
+                where = f" (most violating: passage {st.passage_of_prediction + 1}, characters {a}-{b})"
+            ev.append(Evidence(signal="classifier", score=round(p_cat, 4),
+                               detail=f"content classifier: P({c.entry.category}) {p_cat:.2f}, "
+                                      f"P(violating) {st.prediction.violating:.2f}{where}"))
         if c.terms:
             linked = {lt.term_id: lt.alias for lt in u.linked_terms}
             ev.append(Evidence(signal="term", score=float(len(c.terms)),
@@ -502,6 +551,7 @@ class Retriever:
         self.understand(st)
         self.embed(st)
         self.vector_search(st)
+        self.propose(st)
         self.term_search(st)
         self.expand(st)
         self.fuse(st)

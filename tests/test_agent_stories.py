@@ -2,8 +2,8 @@
 apply, which exceptions or regional overrides change that, and the trace a reviewer can replay.
 
 Everything runs on the real engine (bundled multilingual embedder, FAISS, spaCy linker, networkx
-graph); the optional LLM step is exercised only through its failure paths, which must never crash
-or hang the agent.
+graph); the optional LLM step runs against a local stand-in of an OpenAI-compatible endpoint (it may
+change borderline verdicts) and through its failure paths, which must never crash or hang the agent.
 """
 
 from __future__ import annotations
@@ -274,3 +274,77 @@ def test_cli_ask_prints_the_decision_and_its_trace(corpus_engine):
     for node in NODES_FIRST_PASS + ["explain"]:
         assert node in out.stdout
 
+
+
+class _ChatStandIn:
+    """A local HTTP server that answers `/v1/chat/completions` the way an OpenAI-compatible endpoint
+    does, with verdicts chosen by the test; it records what it was asked."""
+
+    def __init__(self, verdict_for) -> None:
+        import http.server
+
+        self.requests: list[dict] = []
+        outer = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_POST(self):  # noqa: N802 (http.server's name)
+                body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+                outer.requests.append({"path": self.path, "body": body})
+                prompt = json.loads(body["messages"][-1]["content"])
+                verdicts = {r["rule_id"]: verdict_for(r["rule_id"]) for r in prompt["rules"]}
+                reply = {"id": "chatcmpl-1", "object": "chat.completion", "model": body.get("model"),
+                         "choices": [{"index": 0, "finish_reason": "stop", "message": {
+                             "role": "assistant", "content": "Here you are: " + json.dumps({"verdicts": verdicts})}}]}
+                data = json.dumps(reply).encode()
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            def log_message(self, *args):
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/v1"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    def __enter__(self):
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+NEWS = ("Breaking news: police report that the attackers killed 12 people at the market this morning; "
+        "our correspondent is at the scene.")
+
+
+def test_an_llm_adjudicator_may_overturn_borderline_verdicts_and_the_trace_says_which(corpus_engine):
+    """Given an OpenAI-compatible adjudicator that judges every borderline rule not applicable, when a
+    news report puts rules in doubt, then the agent asks it only about the borderline rules, drops the
+    rules it rules out, keeps the rest, and the trace lists every change."""
+    with _ChatStandIn(lambda rule_id: "not_applicable") as llm:
+        agent = PolicyAgent(corpus_engine)
+        agent.settings = corpus_engine.settings.model_copy(update={"llm_url": llm.url, "llm_timeout_s": 5.0})
+        d = agent.decide(NEWS)
+    assert d.llm_used and llm.requests and llm.requests[0]["path"] == "/v1/chat/completions"
+    asked = [r["rule_id"] for r in json.loads(llm.requests[0]["body"]["messages"][-1]["content"])["rules"]]
+    step = next(s for s in d.trace if s.node == "adjudicate")
+    assert set(step.outputs["changed"]) == set(asked)
+    assert all(v.endswith("-> not_applicable") for v in step.outputs["changed"].values())
+    assert not any(h.rule_id in asked for h in d.context.rules)  # ruled out by the adjudicator
+
+
+def test_an_llm_adjudicator_can_confirm_a_borderline_rule_applies(corpus_engine):
+    """Given an adjudicator that says the footage rule applies, the borderline VE-2.2 becomes
+    `applies`; an answer naming an unknown verdict is ignored."""
+    with _ChatStandIn(lambda rule_id: "applies" if rule_id == "VE-2.2" else "maybe") as llm:
+        agent = PolicyAgent(corpus_engine)
+        agent.settings = corpus_engine.settings.model_copy(update={"llm_url": llm.url, "llm_timeout_s": 5.0})
+        d = agent.decide(NEWS)
+    step = next(s for s in d.trace if s.node == "adjudicate")
+    assert step.outputs["changed"] == {"VE-2.2": "exception_may_apply -> applies"}
+    assert verdicts(d)["VE-2.2"] == "applies" and d.llm_used

@@ -42,8 +42,10 @@ SEEDS = [f"item-{k}" for k in range(25)]
 
 
 def test_attack_names():
-    assert set(A.ATTACKS) == {"leetspeak", "homoglyphs", "zero_width", "spaced", "emoji", "repeated", "mixed"}
-    assert set(A.BASE_ATTACKS) == set(A.ATTACKS) - {"mixed"}
+    assert set(A.ATTACKS) == {"leetspeak", "homoglyphs", "zero_width", "spaced", "emoji", "repeated", "mixed",
+                              "typos"}
+    assert set(A.BASE_ATTACKS) == set(A.ATTACKS) - {"mixed", "typos"}
+    assert set(A.UNDOABLE) == set(A.ATTACKS) - {"typos"}
 
 
 @pytest.mark.parametrize("attack", sorted(A.ATTACKS))
@@ -54,7 +56,7 @@ def test_deterministic_by_item_id(attack):
     assert len({A.perturb(text, attack, s) for s in SEEDS}) > 3
 
 
-@pytest.mark.parametrize("attack", sorted(A.ATTACKS))
+@pytest.mark.parametrize("attack", sorted(A.UNDOABLE))
 @pytest.mark.parametrize("text", LATIN)
 def test_normalize_undoes_every_attack(attack, text):
     """Exact on these sentences for every attack: the attacks only make changes normalize can undo
@@ -79,7 +81,7 @@ def test_other_scripts_are_left_alone(attack, text):
     assert normalize(text).text == unicodedata.normalize("NFKC", text)
 
 
-@pytest.mark.parametrize("attack", sorted(A.ATTACKS))
+@pytest.mark.parametrize("attack", sorted(A.UNDOABLE))
 def test_mixed_script_text_only_latin_words_change(attack):
     text = "मैं तुम्हें आज रात मार डालूँगा, you stupid idiot"
     for seed in SEEDS[:10]:
@@ -152,9 +154,9 @@ def test_run_attacks_measures_the_drop():
         c = exact.get(item.text)
         return Answer(rules=((f"r-{c}", c, "applies"),) if c else ())
 
-    out = A.run_attacks(robust, items)
+    out = A.run_attacks(robust, items, attacks=A.UNDOABLE)
     assert out["items"] == 4 and out["clean_top3"] == 1.0
-    assert set(out["attacks"]) == set(A.ATTACKS)
+    assert set(out["attacks"]) == set(A.UNDOABLE)
     for name, a in out["attacks"].items():
         assert a["n"] == 3, name  # the Russian item is not attacked
         assert a["top3"] == 1.0 and a["drop"] == 0.0
@@ -162,3 +164,10 @@ def test_run_attacks_measures_the_drop():
     out = A.run_attacks(naive, items, attacks=["leetspeak", "emoji"])
     assert set(out["attacks"]) == {"leetspeak", "emoji"}
     assert all(a["top3"] == 0.0 and a["drop"] == 1.0 for a in out["attacks"].values())
+
+
+def test_typos_swap_neighbouring_letters_and_are_not_undone():
+    text = LATIN[1]
+    out = A.perturb(text, "typos", "x-1")
+    assert out != text and sorted(out) == sorted(text) and len(out) == len(text)
+    assert normalize(out).text != normalize(text).text
