@@ -209,15 +209,17 @@ def agent_predictor(agent) -> Predict:
 
 
 def limit_per_language(items: list[ExternalItem], n: int) -> list[ExternalItem]:
-    """The first n items of each language (stable), for --quick runs. MultiJail keeps whole prompts."""
+    """About n items of each language (stable: the first flagged and the first benign ones), for --quick
+    runs. MultiJail keeps whole prompts: the first n."""
     if items and items[0].dataset == "multijail":
         groups = sorted({x.group for x in items}, key=lambda g: int(g.rsplit("-", 1)[1]))[:n]
         return [x for x in items if x.group in set(groups)]
-    seen: dict[str, int] = defaultdict(int)
+    seen: dict[tuple[str, bool], int] = defaultdict(int)
     out = []
-    for x in items:
-        if seen[x.language] < n:
-            seen[x.language] += 1
+    for x in items:  # half flagged, half benign per language
+        key = (x.language, x.category == "none")
+        if seen[key] < (n + 1) // 2:
+            seen[key] += 1
             out.append(x)
     return out
 

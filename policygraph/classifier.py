@@ -52,6 +52,8 @@ class _Heads:
     viol_w: np.ndarray  # (dim,)
     viol_b: float
     trained_on: int
+    thresholds: dict[str, float] = field(default_factory=dict)  # category -> P(violating) for "applies"
+    default_threshold: float | None = None  # over all non-violating examples
     rule_classes: list[str] = field(default_factory=list)
     rule_w: np.ndarray | None = None  # (dim, rules)
     rule_b: np.ndarray | None = None
@@ -68,11 +70,19 @@ class ContentClassifier:
         min_rule_examples: int = 3
         c_rule: float = 4.0
         max_iter: int = 400
+        #: per-category violation thresholds: the lowest P(violating) at which at most this share of the
+        #: category's non-violating examples would get "applies", measured out of fold (cv_folds folds)
+        target_false_applies: float = 0.10
+        cv_folds: int = 3
+        #: a category needs this many non-violating examples for a threshold of its own
+        min_negatives: int = 25
+        threshold_bounds: tuple[float, float] = (0.5, 0.97)
 
     def __init__(self, config: Config | None = None) -> None:
         self.config = config or ContentClassifier.Config()
         self._heads: _Heads | None = None
         self._for: int = -1
+        self._fingerprint: str = ""
         self._lock = threading.Lock()
         self.last_fit_seconds: float = 0.0
         self.notes: list[str] = []
@@ -84,7 +94,10 @@ class ContentClassifier:
             return self._heads
         with self._lock:
             if self._for != catalog.generation:
-                self._heads = self._fit(catalog, index)
+                # a publish that leaves the labelled examples as they were keeps the heads (no refit)
+                fp = _fingerprint(catalog)
+                if fp != self._fingerprint:
+                    self._heads, self._fingerprint = self._fit(catalog, index), fp
                 self._for = catalog.generation
         return self._heads
 
@@ -115,6 +128,7 @@ class ContentClassifier:
         heads = _Heads(classes=[str(c) for c in tm.classes_], topic_w=tm.coef_.T.astype(np.float32),
                        topic_b=tm.intercept_.astype(np.float32), viol_w=vm.coef_[0].astype(np.float32),
                        viol_b=float(vm.intercept_[0]), trained_on=len(xs))
+        heads.default_threshold, heads.thresholds = self._thresholds(x, np.array(viol), topics)
         counts: dict[str, int] = {}
         for r in rules:
             if r:
@@ -127,6 +141,37 @@ class ContentClassifier:
             heads.rule_w, heads.rule_b = rm.coef_.T.astype(np.float32), rm.intercept_.astype(np.float32)
         self.last_fit_seconds = time.perf_counter() - t
         return heads
+
+    def _thresholds(self, x: np.ndarray, y: np.ndarray, topics: list[str]) -> tuple[float | None, dict[str, float]]:
+        """Out-of-fold P(violating) for every example; per category (and overall), the lowest threshold
+        at which non-violating examples of it get "applies" at most `target_false_applies` of the time.
+        Counter-speech about hate needs more certainty than a recipe: the thresholds differ by topic."""
+        from sklearn.linear_model import LogisticRegression
+        from sklearn.model_selection import StratifiedKFold, cross_val_predict
+
+        cfg = self.config
+        if min(int(y.sum()), int((1 - y).sum())) < cfg.cv_folds:
+            return None, {}
+        folds = StratifiedKFold(n_splits=cfg.cv_folds, shuffle=True, random_state=0)
+        oof = cross_val_predict(LogisticRegression(C=cfg.c_violation, class_weight="balanced", max_iter=cfg.max_iter),
+                                x, y, cv=folds, method="predict_proba")[:, 1]
+        lo, hi = cfg.threshold_bounds
+
+        def threshold(neg: np.ndarray) -> float:
+            q = float(np.quantile(neg, 1.0 - cfg.target_false_applies)) if len(neg) else lo
+            return round(min(max(q, lo), hi), 3)
+
+        t = np.array(topics)
+        per = {c: threshold(oof[(t == c) & (y == 0)]) for c in sorted(set(topics)) if c != NONE
+               and int(((t == c) & (y == 0)).sum()) >= cfg.min_negatives}
+        return threshold(oof[y == 0]), per
+
+    def threshold(self, catalog: Catalog, index: VectorIndex, category: str) -> float | None:
+        """P(violating) from which content of `category` is said to violate (None: no classifier)."""
+        h = self.heads(catalog, index)
+        if h is None:
+            return None
+        return h.thresholds.get(category, h.default_threshold)
 
     # ------------------------------------------------------------------ prediction
     def predict(self, catalog: Catalog, index: VectorIndex, qvec: np.ndarray) -> Prediction | None:
@@ -147,6 +192,15 @@ class ContentClassifier:
             rules = dict(zip(h.rule_classes, _softmax(qvec @ h.rule_w + h.rule_b).tolist(), strict=True))
         return Prediction(topic={c: float(p) for c, p in zip(h.classes, probs, strict=True)}, violating=float(viol),
                           rules=rules)
+
+
+def _fingerprint(catalog: Catalog) -> str:
+    import hashlib
+
+    h = hashlib.sha1()
+    for ex in sorted(catalog.examples.values(), key=lambda e: e.node_id):
+        h.update(f"{ex.node_id}\x1f{ex.label}\x1f{ex.category}\x1f{ex.rule_id}\x1e".encode())
+    return h.hexdigest()
 
 
 def _softmax(z: np.ndarray) -> np.ndarray:

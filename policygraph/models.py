@@ -235,7 +235,11 @@ class RuleHit(_Model):
     title: str
     text: str
     text_language: str
-    score: float
+    score: float = Field(description="Similarity of the content to the rule: its text, its labelled examples, its "
+                                     "defined terms")
+    rank: float = Field(0.0, description="What the rules are ordered by: the score plus the content classifier's "
+                                         "belief in the rule's category and in the rule (the first three rules hold "
+                                         "at most two of one category while another qualifies)")
     verdict: Verdict
     evidence: list[Evidence]
     exceptions_checked: list[RuleRef] = Field(default_factory=list)

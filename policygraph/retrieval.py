@@ -65,12 +65,14 @@ class Weights:
     rule_head: float = 0.05  # ... where P(rule) is relative to the most likely rule of the same category
     rule_head_propose: int = 3  # the rule head's most likely rules join the candidates
     topic_min: float = 0.08  # a rule is returned only when its category is at least this probable
+    none_stop: float = 0.25  # P("none": everyday content) from which nothing is returned (unless a term links)
     floor: float = 0.78  # ... and its similarity score reaches this
     rank_cut: float = 0.12  # ... and its rank score is within this of the best rule's
-    violation_apply: float = 0.61  # P(violating) from which the best rule of a likely category "applies"
-    topic_apply: float = 0.3  # P(category) from which its best rule may "apply"
+    violation_apply: float = 0.6  # P(violating) for "applies" when the classifier has no threshold of its own
+    topic_apply: float = 0.2  # P(category) from which its best rule may "apply"
     apply_margin: float = 0.01  # rules this close to their category's best also "apply"
-    exception_violation_max: float = 0.6  # above this P(violating), content does not show an exception's purpose
+    exception_violation_max: float = 0.75  # at or above this P(violating) (or the category's own threshold) ...
+    # ... content does not show an exception's purpose
     head_slots: int = 3  # the first rules returned (what a moderation agent reads first) ...
     per_category_in_head: int = 2  # ... hold at most this many of one category while another category qualifies
     # --- long content (stories, transcripts): passages that retrieve on their own
@@ -267,6 +269,12 @@ class Retriever:
                     c.allow_example = max(c.allow_example, score * damp)
         st.timings["vector"] = st.timings.get("vector", 0.0) + _ms(t)
 
+    def violation_threshold(self, category: str) -> float:
+        """P(violating) from which a rule of `category` applies: the classifier's own per-category
+        threshold (fitted out of fold on the labelled examples), else `Weights.violation_apply`."""
+        t = self.engine.classifier.threshold(self.engine.catalog, self.engine.index, category)
+        return t if t is not None else self.w.violation_apply
+
     def _rule_similarity(self, st: RetrievalState, e: RuleEntry) -> tuple[float, str]:
         """The content's best (hubness-corrected) similarity to the rule's text in any language, and
         that language, for rules that reached the candidates another way than the vector search."""
@@ -405,6 +413,9 @@ class Retriever:
         # too little text and no defined term ("test", emoji, punctuation): nothing to judge by; emoji
         # slang is caught by listing it among a term's aliases
         judged = [] if u.low_information else st.ranked
+        if pred is not None and not u.linked_terms and pred.topic.get("none", 0.0) >= w.none_stop \
+                and pred.violating < w.violation_apply:
+            judged = []  # everyday content (a recipe, a holiday photo): no rule to consult
         for c in judged:
             e = c.entry
             if e.kind == "allowed":
@@ -418,8 +429,8 @@ class Retriever:
                 if c.score < w.floor or p_cat < w.topic_min or c.rank < best_rank - w.rank_cut:
                     continue
                 top_of_category = c.score >= cat_best[e.category] - w.apply_margin
-                verdict = ("applies" if pred.violating >= w.violation_apply and p_cat >= w.topic_apply
-                           and top_of_category else "possibly_applies")
+                verdict = ("applies" if pred.violating >= self.violation_threshold(e.category)
+                           and p_cat >= w.topic_apply and top_of_category else "possibly_applies")
             exc_refs: list[RuleRef] = []
             for x in st.exceptions.get(e.node_id, []):
                 xc = st.candidates.get(x)
@@ -428,11 +439,17 @@ class Retriever:
                     continue
                 xscore = (w.vector + w.example) * max(xc.vector if xc else 0.0, c.allow_example, xc.allow_example if xc else 0.0)
                 node = st.nodes.get(x)
-                # compare like with like: the exception's best similarity against the prohibition's
-                matched = xscore >= w.exception_floor and xscore >= max(c.vector, c.example) - w.exception_margin
-                # an exception is about the content's purpose (news, education, counter-speech): content
-                # the classifier finds plainly violating does not show it, whatever its topic
-                matched = matched and (pred is None or pred.violating < w.exception_violation_max)
+                if pred is None:
+                    # compare like with like: the exception's best similarity against the prohibition's
+                    matched = xscore >= w.exception_floor and xscore >= max(c.vector, c.example) - w.exception_margin
+                else:
+                    # an exception is about the content's purpose (news, education, counter-speech), which
+                    # a shared topic does not show: labelled allowed content must be at least as close as
+                    # the labelled violations of the rule, and the classifier must not find it plainly
+                    # violating
+                    allowed = max(c.allow_example, xc.allow_example if xc else 0.0)
+                    matched = (allowed >= w.exception_floor and allowed >= c.example - w.exception_margin
+                               and pred.violating < min(w.exception_violation_max, self.violation_threshold(e.category)))
                 if matched:
                     verdict = "exception_may_apply"
                 exc_refs.append(RuleRef(rule_id=xe.rule_id, title=node.props.get("title", "") if node else "",
@@ -463,7 +480,18 @@ class Retriever:
             for o in h.overrides_checked:
                 if o.matched and o.rule_id in rank_of:
                     rank_of[o.rule_id] = max(rank_of[o.rule_id], rank_of.get(h.rule_id, h.score) + 0.001)
-        hits.sort(key=lambda h: (-rank_of.get(h.rule_id, h.score), h.rule_id))
+        # a regional rule replaces the global one where it applies: it is at least as applicable
+        strength = {"possibly_applies": 0, "exception_may_apply": 1, "applies": 2}
+        by_id = {h.rule_id: h for h in hits}
+        for h in hits:
+            for o in h.overrides_checked:
+                oh = by_id.get(o.rule_id)
+                if o.matched and oh is not None and strength[h.verdict] > strength[oh.verdict]:
+                    oh.verdict = h.verdict
+                    oh.exceptions_checked = oh.exceptions_checked or h.exceptions_checked
+        for h in hits:
+            h.rank = round(rank_of.get(h.rule_id, h.score), 4)
+        hits.sort(key=lambda h: (-h.rank, h.rule_id))
         seen: set[str] = set()
         uniq = []
         for h in hits:
@@ -515,7 +543,7 @@ class Retriever:
             category=p["category"], version=p["version"], kind=p["kind"], severity=p["severity"],
             actions=p["actions"], jurisdictions=p["jurisdictions"],
             title=(p.get("titles") or {}).get(lang) or p.get("title", ""), text=texts[lang], text_language=lang,
-            score=round(c.score, 4), verdict=verdict, evidence=ev, exceptions_checked=exc, overrides_checked=ovr,
+            score=round(c.score, 4), rank=round(c.rank, 4), verdict=verdict, evidence=ev, exceptions_checked=exc, overrides_checked=ovr,
             definitions=sorted(set(st.term_defs.get(c.entry.node_id, []))),
             citations=[self.engine.citation(p, p.get("section_title", ""), lang)],
         )

@@ -16,6 +16,7 @@ from conftest import CORPUS
 
 from policygraph.engine import Engine
 from policygraph.models import ContentQuery, PolicyContext, RuleHit
+from policygraph.retrieval import diversify
 from policygraph.settings import PROJECT_ROOT
 
 DEVSET = PROJECT_ROOT / "eval" / "devset"
@@ -204,19 +205,20 @@ def test_nothing_was_in_force_in_2001(ask):
 
 
 def test_news_report_of_an_attack_may_fall_under_the_news_exception(ask, corpus_engine):
-    """Given the corpus, when a news report describes an attack and its victims without praise, then
-    VE-2.2 (glorification of attackers) is only `exception_may_apply`, because the allowance VE-4.1
-    (news reporting and documentary), an exception to VE-2.2, matches the content about as well."""
+    """Given the corpus, when a news report describes an attack and its victims without praise, then no
+    rule `applies`: the attack-content rule that comes back is only `exception_may_apply`, because
+    labelled news reports (allowed examples of the news exceptions VG-4.1 / VE-4.1) are as close to
+    the content as the labelled violations, and the content classifier does not find it violating."""
     ctx = ask("news")
-    hit = rule(ctx, "VE-2.2")
-    assert hit.verdict == "exception_may_apply"
-    checked = {r.rule_id: r for r in hit.exceptions_checked}
-    assert "VE-4.1" in checked
-    assert checked["VE-4.1"].relation == "exception"
-    news = corpus_engine.get_rule("VE-4.1")
-    assert news.kind == "allowed" and "VE-2.2" in news.exception_to
-    assert "News" in checked["VE-4.1"].title
-    assert not any(h.verdict == "applies" for h in ctx.rules if h.rule_id == "VE-2.2")
+    assert not any(h.verdict == "applies" for h in ctx.rules), [(h.rule_id, h.verdict) for h in ctx.rules]
+    in_doubt = [h for h in ctx.rules if h.verdict == "exception_may_apply"]
+    assert in_doubt
+    checked = {r.rule_id: r for h in in_doubt for r in h.exceptions_checked if r.matched}
+    news = [x for x in ("VG-4.1", "VE-4.1") if x in checked]
+    assert news, checked
+    assert all(checked[x].relation == "exception" for x in news)
+    rule_ = corpus_engine.get_rule(news[0])
+    assert rule_.kind == "allowed" and "News" in rule_.title
 
 
 @pytest.mark.parametrize("item_id", list(DEV_STORIES), ids=[f"{k}-{v}" for k, v in DEV_STORIES.items()])
@@ -238,15 +240,16 @@ def test_devset_stories_in_non_latin_scripts(ask, item_id):
 @pytest.mark.parametrize("name", list(ALL_QUERIES))
 def test_every_answer_keeps_the_contract(ask, corpus_engine, name):
     """Every returned rule carries rule_id, policy_id, category, verdict, score, at least one piece of
-    evidence and a citation to its policy; the answer times every stage; rules are sorted by score,
-    at most top_k, and the categories are those of the rules."""
+    evidence and a citation to its policy; the answer times every stage; rules are in rank order (the
+    first three hold at most two rules of one category while another qualifies), at most top_k, and
+    the categories are those of the rules."""
     q = ALL_QUERIES[name]
     ctx = ask(name)
     assert STAGES <= set(ctx.timings_ms)
     assert all(v >= 0 for v in ctx.timings_ms.values())
     assert len(ctx.rules) <= q.top_k
-    scores = [h.score for h in ctx.rules]
-    assert scores == sorted(scores, reverse=True)
+    by_rank = sorted(ctx.rules, key=lambda h: (-h.rank, h.rule_id))
+    assert diversify(by_rank, lambda h: h.category, 3, 2) == ctx.rules
     assert len({h.rule_id for h in ctx.rules}) == len(ctx.rules)
     assert set(ctx.categories) == {h.category for h in ctx.rules}
     for h in ctx.rules:

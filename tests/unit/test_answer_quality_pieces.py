@@ -165,14 +165,25 @@ def test_the_classifier_says_nothing_with_too_few_examples():
     assert "classifier off" in clf.notes[0]
 
 
-def test_the_classifier_refits_when_the_catalog_changes():
+def test_the_classifier_refits_only_when_the_labelled_examples_change():
     cat, index = _store_with_examples()
     clf = ContentClassifier(ContentClassifier.Config(min_examples=50))
     first = clf.heads(cat, index)
     assert clf.heads(cat, index) is first  # same catalog: no refit
-    cat2 = Catalog(examples=dict(cat.examples))
-    assert cat2.generation != cat.generation
-    assert clf.heads(cat2, index) is not first
+    same = Catalog(examples=dict(cat.examples))  # a publish that left the examples alone
+    assert same.generation != cat.generation and clf.heads(same, index) is first
+    fewer = Catalog(examples=dict(list(cat.examples.items())[:-5]))  # an import or a removal
+    assert clf.heads(fewer, index) is not first
+
+
+def test_violation_thresholds_are_fitted_per_category_out_of_fold():
+    cat, index = _store_with_examples()
+    clf = ContentClassifier(ContentClassifier.Config(min_examples=50, min_negatives=20))
+    h = clf.heads(cat, index)
+    assert set(h.thresholds) == {"hate_speech"}  # "none" has no threshold of its own
+    lo, hi = clf.config.threshold_bounds
+    assert lo <= h.thresholds["hate_speech"] <= hi and lo <= h.default_threshold <= hi
+    assert clf.threshold(cat, index, "regulated_goods") == h.default_threshold
 
 
 def test_catalog_generations_never_repeat_even_when_ids_are_reused():
