@@ -70,8 +70,8 @@ def violation_threshold(engine, target: float = TARGET_FALSE_APPLIES) -> tuple[f
         fa = float(np.mean(oof[y == 0] >= t))
         if fa <= target:
             recall = float(np.mean(oof[y == 1] >= t))
-            return round(float(t), 2), {"false_applies": round(fa, 4), "recall": round(recall, 4), "n": int(len(y))}
-    return 0.95, {"false_applies": float(np.mean(oof[y == 0] >= 0.95)), "n": int(len(y))}
+            return round(float(t), 2), {"false_applies": round(fa, 4), "recall": round(recall, 4), "n": len(y)}
+    return 0.95, {"false_applies": float(np.mean(oof[y == 0] >= 0.95)), "n": len(y)}
 
 
 def score(engine, weights, dev, mj) -> tuple[dict, list]:
@@ -140,7 +140,7 @@ def fit_confidence(rows: list) -> tuple[tuple[float, ...], float, dict]:
     p = m.predict_proba(x)[:, 1]
     first = [(float(pi), bool(yi)) for pi, yi, r in zip(p, y, rows, strict=True) if r[2] == 0]
     return tuple(float(c) for c in m.coef_[0]), float(m.intercept_[0]), {
-        "rows": int(len(y)), "first_rule_ece_on_fit": reliability(first)["ece"]}
+        "rows": len(y), "first_rule_ece_on_fit": reliability(first)["ece"]}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -315,18 +315,31 @@ class PolicyAgent:
                 verdict="not_applicable",
                 confidence=round(1 - self._calibrated(st, c.entry.category, c.score, False, "applies"), 3),
                 rationale=f"{c.entry.rule_id} was the nearest other rule (score {c.score:.3f}) but "
-                          + self._why_out(st, c.score),
+                          + self._why_out(st, c),
                 citations=[self.engine.citation(node.props, node.props.get("section_title", ""), node.props["language"])],
             ))
         return out
 
-    def _why_out(self, st: RetrievalState, score: float) -> str:
+    def _why_out(self, st: RetrievalState, c) -> str:
+        """Why a near rule was not returned, in the terms of the check that left it out."""
         w = self.retriever.w
-        best = max((h.score for h in st.hits), default=0.0)
-        if score < w.possible:
-            return f"below the threshold {w.possible}"
-        if best and score < best - w.relative_cut:
-            return f"more than {w.relative_cut} behind the best rule ({best:.3f})"
+        if st.stopped:
+            return st.stopped
+        if st.prediction is None:
+            best = max((h.score for h in st.hits), default=0.0)
+            if c.score < w.possible:
+                return f"below the threshold {w.possible}"
+            if best and c.score < best - w.relative_cut:
+                return f"more than {w.relative_cut} behind the best rule ({best:.3f})"
+            return f"outside the top {st.query.top_k} rules returned"
+        p_cat = st.category_probs.get(c.entry.category, 0.0)
+        best_rank = max((h.rank for h in st.hits), default=0.0)
+        if c.score < w.floor:
+            return f"below the threshold {w.floor}"
+        if p_cat < w.topic_min:
+            return f"its category {c.entry.category} is unlikely for this content ({p_cat:.2f} < {w.topic_min})"
+        if best_rank and c.rank < best_rank - w.rank_cut:
+            return f"more than {w.rank_cut} behind the best rule ({best_rank:.3f})"
         return f"outside the top {st.query.top_k} rules returned"
 
     def render(self, st: RetrievalState, max_tokens: int = 600) -> list[RenderedPolicy]:

@@ -69,7 +69,7 @@ class Catalog:
         rule_cat = {e.rule_id: e.category for e in cat.rules.values()}
         for n in graph.find_nodes("Example"):
             p = n.props
-            category = p.get("category") or rule_cat.get(p["rule_id"], "none")
+            category = str(getattr(p.get("category"), "value", p.get("category")) or rule_cat.get(p["rule_id"], "none"))
             cat.examples[n.id] = ExampleEntry(n.id, p["rule_id"], int(p.get("version", 1)), p["label"],
                                               category, p.get("language", ""))
         return cat

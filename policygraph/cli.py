@@ -63,21 +63,32 @@ def cmd_ingest(args) -> int:
 
 def cmd_examples_import(args) -> int:
     eng = _engine(args)
-    if not eng.catalog.rules:
-        print(f"error: no policies are stored in {eng.settings.data_dir}; ingest some first, e.g. "
-              f"`policygraph ingest policies/`", file=sys.stderr)
+    if not _has_policies(eng):
         return 1
     for path in args.files:
         rep = eng.import_examples(path, progress=None if args.quiet else _progress_bar())
         if args.json:
             print(rep.model_dump_json())
             continue
-        print(f"{rep.file}: {rep.rows} rows, {rep.added} added, {rep.unchanged} already stored"
-              + (f"; {rep.attached_by_category} named a category only and were attached to the closest rule "
-                 f"of it" if rep.attached_by_category else "")
+        print(f"{rep.file}: {_n(rep.rows, 'row')}, {rep.added} added, {rep.unchanged} already stored"
+              + (f"; {_n(rep.attached_by_category, 'row')} named a category only: attached to the closest rule "
+                 f"of that category" if rep.attached_by_category else "")
               + (f"; {rep.benign} about no rule (benign content)" if rep.benign else "")
               + f" ({rep.seconds:.1f}s)")
     return 0
+
+
+def _has_policies(eng) -> bool:
+    """False (and a line saying what to do) when the data dir holds no policy yet."""
+    if eng.catalog.rules:
+        return True
+    print(f"error: no policies are stored in {eng.settings.data_dir}; ingest some first, e.g. "
+          f"`policygraph ingest policies/`", file=sys.stderr)
+    return False
+
+
+def _n(count: int, noun: str) -> str:
+    return f"{count} {noun}{'' if count == 1 else 's'}"
 
 
 def _date(s: str | None) -> dt.date | None:
@@ -88,9 +99,7 @@ def cmd_ask(args) -> int:
     from policygraph.models import ContentQuery
 
     eng = _engine(args)
-    if not eng.catalog.rules:
-        print(f"error: no policies are stored in {eng.settings.data_dir}; ingest some first, e.g. "
-              f"`policygraph ingest policies/`", file=sys.stderr)
+    if not _has_policies(eng):
         return 1
     q = ContentQuery(text=args.content, language=args.lang, jurisdiction=args.jurisdiction, at=_date(args.at),
                      top_k=args.top_k)

@@ -303,7 +303,8 @@ class Engine:
         by_category = benign = 0
         for (_n, row), vec in zip(todo, vectors, strict=True):
             rule_id = row.rule_id
-            category = row.category if isinstance(row.category, str) else None
+            # a plain string in the graph (Category is a str enum: f-strings and JSON would disagree)
+            category = getattr(row.category, "value", row.category)
             if rule_id is not None:
                 entry = cat.latest(rule_id)
                 category = entry.category if entry else category

@@ -119,6 +119,7 @@ class RetrievalState:
     passages: list[tuple[int, int]] = field(default_factory=list)  # character spans (normalised text) of passages
     passage_vectors: list[np.ndarray] = field(default_factory=list)
     passage_of_prediction: int = -1  # the passage the classifier found most violating (-1: whole content)
+    stopped: str = ""  # why no rule was judged at all (too little text, everyday content)
 
 
 class Retriever:
@@ -404,6 +405,7 @@ class Retriever:
         assert u is not None
         hits: list[RuleHit] = []
         pred = st.prediction
+        st.stopped = ""
         best = next((c.score for c in st.ranked if c.entry.kind != "allowed"), 0.0)
         best_rank = next((c.rank for c in st.ranked if c.entry.kind != "allowed"), 0.0)
         cat_best: dict[str, float] = {}
@@ -413,9 +415,13 @@ class Retriever:
         # too little text and no defined term ("test", emoji, punctuation): nothing to judge by; emoji
         # slang is caught by listing it among a term's aliases
         judged = [] if u.low_information else st.ranked
-        if pred is not None and not u.linked_terms and pred.topic.get("none", 0.0) >= w.none_stop \
+        if u.low_information:
+            st.stopped = f"too little text to judge ({u.words} words, no defined term)"
+        elif pred is not None and not u.linked_terms and pred.topic.get("none", 0.0) >= w.none_stop \
                 and pred.violating < w.violation_apply:
             judged = []  # everyday content (a recipe, a holiday photo): no rule to consult
+            st.stopped = (f"the content classifier reads everyday content (P(none) {pred.topic['none']:.2f}, "
+                          f"P(violating) {pred.violating:.2f}): no rule to consult")
         for c in judged:
             e = c.entry
             if e.kind == "allowed":

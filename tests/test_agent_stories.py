@@ -156,12 +156,14 @@ def test_a_short_reply_with_a_defined_term_is_still_judged(agent):
 
 
 def test_content_no_rule_covers_gets_no_applies_verdict_and_nothing_to_render(agent):
-    """Given the whole corpus, when someone shares a recipe, then no rule applies, nothing is rendered
-    for the downstream model, and the nearest rules are listed as not applicable, with the reason."""
+    """Given the whole corpus, when someone shares a recipe, then no rule is returned, nothing is
+    rendered for the downstream model, and the nearest rules are listed as not applicable, with the
+    reason: the content classifier reads everyday content."""
     d = agent.decide("Here's my grandmother's lasagna recipe, ready in 40 minutes")
     assert not applying(d)
     assert not d.context.rules and not d.rendered
-    assert all(x.verdict == "not_applicable" and "below the threshold" in x.rationale for x in d.decisions)
+    assert d.decisions and all(x.verdict == "not_applicable" and "everyday content" in x.rationale
+                               for x in d.decisions)
 
 
 def test_before_the_policies_took_effect_nothing_applies(agent):
