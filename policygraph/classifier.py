@@ -77,6 +77,8 @@ class ContentClassifier:
         #: a category needs this many non-violating examples for a threshold of its own
         min_negatives: int = 25
         threshold_bounds: tuple[float, float] = (0.5, 0.97)
+        #: examples at least this similar (cosine of their vectors) belong to one cross-validation group
+        group_similarity: float = 0.93
 
     def __init__(self, config: Config | None = None) -> None:
         self.config = config or ContentClassifier.Config()
@@ -147,14 +149,17 @@ class ContentClassifier:
         at which non-violating examples of it get "applies" at most `target_false_applies` of the time.
         Counter-speech about hate needs more certainty than a recipe: the thresholds differ by topic."""
         from sklearn.linear_model import LogisticRegression
-        from sklearn.model_selection import StratifiedKFold, cross_val_predict
+        from sklearn.model_selection import StratifiedGroupKFold, cross_val_predict
 
         cfg = self.config
         if min(int(y.sum()), int((1 - y).sum())) < cfg.cv_folds:
             return None, {}
-        folds = StratifiedKFold(n_splits=cfg.cv_folds, shuffle=True, random_state=0)
+        # near-duplicates (a contrast set, one post in five wordings) stay in one fold: otherwise the
+        # held-out fold is no test at all and the thresholds come out too low
+        groups = _near_duplicate_groups(x, cfg.group_similarity)
+        folds = StratifiedGroupKFold(n_splits=cfg.cv_folds, shuffle=True, random_state=0)
         oof = cross_val_predict(LogisticRegression(C=cfg.c_violation, class_weight="balanced", max_iter=cfg.max_iter),
-                                x, y, cv=folds, method="predict_proba")[:, 1]
+                                x, y, cv=folds, groups=groups, method="predict_proba")[:, 1]
         lo, hi = cfg.threshold_bounds
 
         def threshold(neg: np.ndarray) -> float:
@@ -192,6 +197,22 @@ class ContentClassifier:
             rules = dict(zip(h.rule_classes, _softmax(qvec @ h.rule_w + h.rule_b).tolist(), strict=True))
         return Prediction(topic={c: float(p) for c, p in zip(h.classes, probs, strict=True)}, violating=float(viol),
                           rules=rules)
+
+
+def _near_duplicate_groups(x: np.ndarray, similarity: float) -> np.ndarray:
+    """Connected components of the graph "cosine >= similarity" over the rows of `x` (normalised)."""
+    from scipy.sparse import csr_matrix
+    from scipy.sparse.csgraph import connected_components
+
+    rows, cols = [], []
+    for start in range(0, len(x), 1024):
+        block = x[start: start + 1024] @ x.T
+        i, j = np.nonzero(block >= similarity)
+        rows.append(i + start)
+        cols.append(j)
+    n = len(x)
+    adj = csr_matrix((np.ones(sum(len(r) for r in rows)), (np.concatenate(rows), np.concatenate(cols))), shape=(n, n))
+    return connected_components(adj, directed=False)[1]
 
 
 def _fingerprint(catalog: Catalog) -> str:
