@@ -517,13 +517,18 @@ def _leet(text: str) -> list[Edit]:
     return edits
 
 
-def _spaced(text: str) -> list[Edit]:
+def _unprotected(pattern: re.Pattern, text: str):
+    """(match, start, end) for every match of `pattern` outside URLs and e-mail addresses."""
     prot = _protected(text)
-    edits: list[Edit] = []
-    for m in _SPACED_RE.finditer(text):
+    for m in pattern.finditer(text):
         a, b = m.span()
-        if prot and _inside(prot, a, b):
-            continue
+        if not (prot and _inside(prot, a, b)):
+            yield m, a, b
+
+
+def _spaced(text: str) -> list[Edit]:
+    edits: list[Edit] = []
+    for m, a, b in _unprotected(_SPACED_RE, text):
         sep = m.group("sep")
         items = text[a:b:len(sep) + 1]
         letters = sum(c.isalpha() for c in items)
@@ -544,12 +549,8 @@ def _token_bounds(text: str, a: int, b: int) -> tuple[int, int]:
 
 
 def _repeated(text: str) -> list[Edit]:
-    prot = _protected(text)
     edits: list[Edit] = []
-    for m in _REPEAT_RE.finditer(text):
-        a, b = m.span()
-        if prot and _inside(prot, a, b):
-            continue
+    for m, a, b in _unprotected(_REPEAT_RE, text):
         ta, tb = _token_bounds(text, a, b)
         tok = text[ta:tb]
         if len(set(tok.lower())) == 1:
