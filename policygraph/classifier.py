@@ -23,8 +23,11 @@ labelled decisions retrains them). Operators improve them without touching polic
 
 from __future__ import annotations
 
+import json
+import os
 import threading
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 
@@ -80,8 +83,11 @@ class ContentClassifier:
         #: examples at least this similar (cosine of their vectors) belong to one cross-validation group
         group_similarity: float = 0.93
 
-    def __init__(self, config: Config | None = None) -> None:
+    def __init__(self, config: Config | None = None, cache_dir: Path | None = None) -> None:
+        """`cache_dir`: where fitted heads are kept by the fingerprint of the labelled examples, so a
+        new process (each CLI call, each server worker) does not refit them."""
         self.config = config or ContentClassifier.Config()
+        self.cache_dir = cache_dir
         self._heads: _Heads | None = None
         self._for: int = -1
         self._fingerprint: str = ""
@@ -99,7 +105,11 @@ class ContentClassifier:
                 # a publish that leaves the labelled examples as they were keeps the heads (no refit)
                 fp = _fingerprint(catalog)
                 if fp != self._fingerprint:
-                    self._heads, self._fingerprint = self._fit(catalog, index), fp
+                    self._heads = self._load(fp)
+                    if self._heads is None:
+                        self._heads = self._fit(catalog, index)
+                        self._save(fp, self._heads)
+                    self._fingerprint = fp
                 self._for = catalog.generation
         return self._heads
 
@@ -143,6 +153,45 @@ class ContentClassifier:
             heads.rule_w, heads.rule_b = rm.coef_.T.astype(np.float32), rm.intercept_.astype(np.float32)
         self.last_fit_seconds = time.perf_counter() - t
         return heads
+
+    def _path(self, fp: str) -> Path | None:
+        return self.cache_dir / f"heads-{fp[:20]}.npz" if self.cache_dir is not None else None
+
+    def _load(self, fp: str) -> _Heads | None:
+        path = self._path(fp)
+        if path is None or not path.exists():
+            return None
+        try:
+            with np.load(path, allow_pickle=False) as z:
+                meta = json.loads(str(z["meta"]))
+                if meta.get("config") != repr(self.config):
+                    return None
+                return _Heads(classes=meta["classes"], topic_w=z["topic_w"], topic_b=z["topic_b"], viol_w=z["viol_w"],
+                              viol_b=float(meta["viol_b"]), trained_on=int(meta["trained_on"]),
+                              thresholds=meta["thresholds"], default_threshold=meta["default_threshold"],
+                              rule_classes=meta["rule_classes"],
+                              rule_w=z["rule_w"] if meta["rule_classes"] else None,
+                              rule_b=z["rule_b"] if meta["rule_classes"] else None)
+        except (OSError, ValueError, KeyError):
+            return None  # unreadable: refit
+
+    def _save(self, fp: str, h: _Heads | None) -> None:
+        path = self._path(fp)
+        if path is None or h is None:
+            return
+        meta = {"config": repr(self.config), "classes": h.classes, "viol_b": h.viol_b, "trained_on": h.trained_on,
+                "thresholds": h.thresholds, "default_threshold": h.default_threshold,
+                "rule_classes": h.rule_classes}
+        empty = np.zeros((0,), np.float32)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = path.with_suffix(".tmp.npz")
+            np.savez(tmp, meta=np.array(json.dumps(meta)), topic_w=h.topic_w, topic_b=h.topic_b, viol_w=h.viol_w,
+                     rule_w=h.rule_w if h.rule_w is not None else empty,
+                     rule_b=h.rule_b if h.rule_b is not None else empty)
+            os.replace(tmp, path)
+        except OSError:
+            pass  # a read-only data dir: the heads are refitted per process
 
     def _thresholds(self, x: np.ndarray, y: np.ndarray, topics: list[str]) -> tuple[float | None, dict[str, float]]:
         """Out-of-fold P(violating) for every example; per category (and overall), the lowest threshold

@@ -104,7 +104,7 @@ class Engine:
             recover_interrupted_publish(self)
         from policygraph.retrieval import Retriever
 
-        self.classifier = ContentClassifier()
+        self.classifier = ContentClassifier(cache_dir=None if in_memory else self.root / "cache" / "classifier")
         self.retriever = Retriever(self)
 
     # ------------------------------------------------------------------ state

@@ -196,3 +196,16 @@ def test_catalog_generations_never_repeat_even_when_ids_are_reused():
         assert c.generation not in seen
         seen.add(c.generation)
         del c
+
+
+def test_fitted_heads_are_kept_on_disk_for_the_next_process(tmp_path):
+    cat, index = _store_with_examples()
+    config = ContentClassifier.Config(min_examples=50)
+    first = ContentClassifier(config, cache_dir=tmp_path)
+    p1 = first.predict(cat, index, _unit(16, a0=2.0, a2=1.5))
+    assert len(list(tmp_path.glob("heads-*.npz"))) == 1
+    second = ContentClassifier(config, cache_dir=tmp_path)
+    p2 = second.predict(cat, index, _unit(16, a0=2.0, a2=1.5))
+    assert first.last_fit_seconds > 0 and second.last_fit_seconds == 0.0  # loaded, not refitted
+    assert p2.violating == pytest.approx(p1.violating) and p2.topic == pytest.approx(p1.topic)
+    assert second.heads(cat, index).thresholds == first.heads(cat, index).thresholds
