@@ -2,9 +2,9 @@
 
     python -m eval.calibrate [--data-dir DIR] [--write]
 
-1. **Violation threshold** (`Weights.violation_apply`): out-of-fold probabilities of the violation head
-   over the store's own labelled examples (5 folds); the threshold is the lowest that keeps the
-   false-`applies` rate on non-violating examples at or below `TARGET_FALSE_APPLIES`.
+1. **Violation thresholds**: the classifier fits its own per category, out of fold, when it trains
+   (`ContentClassifier.Config.target_false_applies`); its overall threshold is printed as the fallback for
+   `Weights.violation_apply`.
 2. **A small grid** over the fusion weights, scored on the fit halves of the dev set and MultiJail:
    top-3 category of the returned rules, MultiJail's agreement with English, dev `applies` precision.
 3. **Confidence** (`policygraph/confidence.py`): a logistic model from each returned rule's features
@@ -24,7 +24,10 @@ from pathlib import Path
 
 import numpy as np
 
-TARGET_FALSE_APPLIES = 0.10
+from policygraph.classifier import ContentClassifier
+
+#: the same bar the classifier's thresholds are fitted to
+TARGET_FALSE_APPLIES = ContentClassifier.Config().target_false_applies
 GRID = {
     "rule_head": [0.02, 0.05],
     "topic_apply": [0.2, 0.3],
@@ -51,29 +54,6 @@ def fit_items(settings):
     return dev, mj
 
 
-def violation_threshold(engine, target: float = TARGET_FALSE_APPLIES) -> tuple[float, dict]:
-    """The lowest threshold whose out-of-fold false-`applies` rate on non-violating examples is ≤ target."""
-    from sklearn.linear_model import LogisticRegression
-    from sklearn.model_selection import cross_val_predict
-
-    xs, ys = [], []
-    for ex in engine.catalog.examples.values():
-        v = engine.index.get_vector(ex.node_id)
-        if v is not None:
-            xs.append(v)
-            ys.append(1 if ex.label == "violating" else 0)
-    x, y = np.stack(xs), np.array(ys)
-    cfg = engine.classifier.config
-    oof = cross_val_predict(LogisticRegression(C=cfg.c_violation, class_weight="balanced", max_iter=cfg.max_iter),
-                            x, y, cv=5, method="predict_proba")[:, 1]
-    for t in np.arange(0.40, 0.96, 0.01):
-        fa = float(np.mean(oof[y == 0] >= t))
-        if fa <= target:
-            recall = float(np.mean(oof[y == 1] >= t))
-            return round(float(t), 2), {"false_applies": round(fa, 4), "recall": round(recall, 4), "n": len(y)}
-    return 0.95, {"false_applies": float(np.mean(oof[y == 0] >= 0.95)), "n": len(y)}
-
-
 def score(engine, weights, dev, mj) -> tuple[dict, list]:
     from eval import external as X
     from policygraph.agent import PolicyAgent
@@ -81,7 +61,6 @@ def score(engine, weights, dev, mj) -> tuple[dict, list]:
 
     engine.retriever = Retriever(engine, weights, cache_queries=True)
     agent = PolicyAgent(engine)
-    predict = X.agent_predictor(agent)
     rows = []
 
     def collect(items):
@@ -101,7 +80,6 @@ def score(engine, weights, dev, mj) -> tuple[dict, list]:
               "dev_exception": round(sum(exc_ok) / len(exc_ok), 4) if exc_ok else None,
               "mj_top3": m["overall"]["top3"] if m else None,
               "mj_equals_english": m["consistency"]["top_category_equals_english"] if m else None}
-    del predict
     return result, rows
 
 
@@ -158,9 +136,11 @@ def main(argv: list[str] | None = None) -> int:
     settings = Settings(**({"data_dir": Path(args.data_dir)} if args.data_dir else {}))
     engine = Engine(settings)
     dev, mj = fit_items(settings)
-    t, info = violation_threshold(engine)
-    print(f"violation_apply = {t}  (fallback; out-of-fold on {info['n']} stored examples: {info}); per-category "
-          f"thresholds: {engine.classifier.heads(engine.catalog, engine.index).thresholds}")
+    # the violation thresholds are the classifier's own (fitted out of fold when it trains); its overall
+    # threshold is the fallback for categories with too few non-violating examples
+    heads = engine.classifier.heads(engine.catalog, engine.index)
+    t = heads.default_threshold if heads is not None and heads.default_threshold is not None else Weights().violation_apply
+    print(f"violation_apply = {t} (fallback); per-category thresholds: {heads.thresholds if heads else {}}")
     base = dataclasses.replace(Weights(), violation_apply=t)
     best = (None, base, [])
     candidates = [base] if args.no_grid else [dataclasses.replace(base, **dict(zip(GRID, v, strict=True)))
@@ -175,7 +155,7 @@ def main(argv: list[str] | None = None) -> int:
     _, w, rows = best
     print("chosen weights:", {k: getattr(w, k) for k in GRID})
     coef, intercept, notes = fit_confidence(rows)
-    notes["violation_threshold"] = info
+    notes["violation_apply"] = t
     model = ConfidenceModel(ConfidenceModel.Config(
         coef=coef, intercept=intercept, notes=notes,
         fitted_on=f"fit halves of the dev set ({len(dev)} items) and MultiJail ({len(mj)} items), "
