@@ -3,7 +3,7 @@
     .venv/bin/python bench/bench_backends.py [--queries 1000] [--cache PATH] [--ingest-runs 3]
 
 For each backend it ingests the bundled corpus (policies/) and runs `--queries` `ask` queries, cycling
-through the dev set (eval/devset/*.jsonl, each text with its jurisdiction), and prints a table:
+through the dev set (policygraph/eval/devset/*.jsonl, each text with its jurisdiction), and prints a table:
 
 - ingest time of the corpus with a *warm* embedding cache, so that it measures parsing, linking and the
   graph writes rather than the embedding model, plus the part of it spent in the graph store; the cold

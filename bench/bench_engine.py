@@ -22,8 +22,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
-from eval.devset import load_devset  # noqa: E402
-from eval.latency import percentiles  # noqa: E402
+from policygraph.eval.devset import load_devset  # noqa: E402
+from policygraph.eval.latency import percentiles  # noqa: E402
 from policygraph.agent import PolicyAgent  # noqa: E402
 from policygraph.engine import Engine  # noqa: E402
 from policygraph.models import ContentQuery  # noqa: E402

@@ -25,7 +25,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from ingest.generic import parse_generic
+from policygraph.ingest.generic import parse_generic
 from policygraph.engine import Engine
 from policygraph.lifecycle import Lifecycle, diff_documents, find_conflicts
 from policygraph.settings import PROJECT_ROOT, Settings

@@ -1,6 +1,6 @@
 """Bounded loopback load test of POST /v1/context.
 
-Starts `python -m api.serve` on a free loopback port (or targets --url), warms up, then for each
+Starts `python -m policygraph.api.serve` on a free loopback port (or targets --url), warms up, then for each
 concurrency level sends a fixed number of requests from that many concurrent clients and prints
 throughput and latency percentiles. Every request carries different content (a pool of realistic
 texts in several languages, each made unique with a reference number), so no cache can flatter it.
@@ -69,7 +69,7 @@ def free_port() -> int:
 def start_server(data_dir: str | None, key: str, port: int, log_path: Path) -> subprocess.Popen:
     env = {**os.environ, "POLICYGRAPH_API_KEYS": f"{key}:agent", "PYTHONPATH": str(ROOT),
            "POLICYGRAPH_API_LOG_LEVEL": "warning", "TOKENIZERS_PARALLELISM": "false", "HF_HUB_OFFLINE": "1"}
-    cmd = [sys.executable, "-m", "api.serve", "--host", "127.0.0.1", "--port", str(port), "--mcp-path", ""]
+    cmd = [sys.executable, "-m", "policygraph.api.serve", "--host", "127.0.0.1", "--port", str(port), "--mcp-path", ""]
     if data_dir:
         cmd += ["--data-dir", data_dir]
     fh = open(log_path, "w")  # noqa: SIM115 - lives as long as the server

@@ -233,8 +233,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     # Commands whose code lives with the component they drive.  Imported here,
     # lazily, so `policygraph ask` does not pay for FastAPI/matplotlib imports.
-    from api.serve import add_serve_parser
-    from eval.harness import add_eval_parser
+    from policygraph.api.serve import add_serve_parser
+    from policygraph.eval.harness import add_eval_parser
     from policygraph.lifecycle.cli import add_lifecycle_parsers
     from policygraph.migrate import add_migrate_parser
 

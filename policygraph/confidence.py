@@ -5,7 +5,7 @@ labelled answer names it (for a violation, the policy it violates; for news or c
 policy whose exception is in doubt). It is a logistic model over what the engine knows about the rule
 for this content: the probability of its category, the probability that the content violates at all,
 its similarity score, whether it is the first rule, whether an exception is in doubt. The
-coefficients are fitted by `python -m eval.calibrate` on the *fit* halves of the dev set and MultiJail
+coefficients are fitted by `python -m policygraph.eval.calibrate` on the *fit* halves of the dev set and MultiJail
 only (never on Multilingual HateCheck, never on a report half) and stored beside this module in
 `confidence.json`; the eval harness reports the reliability diagram and the expected calibration
 error on the report halves. Re-run the calibration after changing the corpus, the labelled examples

@@ -16,9 +16,9 @@ from pathlib import Path
 
 import numpy as np
 
-from ingest.labelled import is_labelled_file, labelled_files, read_labelled
-from ingest.loader import load_documents
-from ingest.reader import SourceFile
+from policygraph.ingest.labelled import is_labelled_file, labelled_files, read_labelled
+from policygraph.ingest.loader import load_documents
+from policygraph.ingest.reader import SourceFile
 from policygraph.catalog import Catalog
 from policygraph.classifier import ContentClassifier
 from policygraph.embedding_cache import CachedEmbedder
@@ -263,7 +263,7 @@ class Engine:
 
     # ------------------------------------------------------------------ labelled decisions
     def import_examples(self, path: str | Path, progress: Progress | None = None) -> ExamplesReport:
-        """Add the labelled decisions of one JSON Lines file as examples (`ingest/labelled.py`).
+        """Add the labelled decisions of one JSON Lines file as examples (`policygraph/ingest/labelled.py`).
         Incremental: rows already stored are skipped. A file with any problem changes nothing."""
         rows = read_labelled(Path(path), self.settings.max_file_bytes)
         with self._write_lock, self._process_lock():

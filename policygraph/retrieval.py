@@ -38,7 +38,7 @@ if TYPE_CHECKING:
 @dataclass(frozen=True)
 class Weights:
     """Fusion weights and verdict thresholds (cosine space of the bundled e5 model); calibrated on the
-    dev set by `eval/calibrate.py`."""
+    dev set by `policygraph/eval/calibrate.py`."""
 
     vector: float = 0.6
     example: float = 0.4

@@ -22,8 +22,8 @@ import pytest
 import uvicorn
 from conftest import make_engine
 
-from api.app import create_app
-from api.config import ApiConfig, key_id
+from policygraph.api.app import create_app
+from policygraph.api.config import ApiConfig, key_id
 from policygraph.engine import Engine
 
 AGENT_KEY = "agent-key-7d1f0c9e4b"

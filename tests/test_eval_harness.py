@@ -16,8 +16,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from eval import udhr as U
-from eval.harness import (
+from policygraph.eval import udhr as U
+from policygraph.eval.harness import (
     EXIT_NOTHING_TO_COMPARE,
     EXIT_REGRESSION,
     SCHEMA_VERSION,

@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 from conftest import CORPUS, make_engine, real_policies_dir
 
-from eval.devset import DevItem
+from policygraph.eval.devset import DevItem
 from policygraph.engine import Engine
 from policygraph.errors import NotFound
 from policygraph.lifecycle import Lifecycle, LifecycleError, render_text
@@ -436,8 +436,8 @@ def test_authors_draft_diff_publish_and_roll_back_over_http(authored):
     (diff in the answer), reads the text report, publishes, rolls back; the audit log names the key."""
     from fastapi.testclient import TestClient
 
-    from api.app import create_app
-    from api.config import ApiConfig
+    from policygraph.api.app import create_app
+    from policygraph.api.config import ApiConfig
 
     eng, _, src = authored
     agent, author = {"X-API-Key": "agent-k-123456"}, {"X-API-Key": "author-k-654321"}

@@ -1,7 +1,7 @@
 """The MCP server driven by the official MCP Python client over both transports:
 
-* stdio: `python -m api.mcp_server --transport stdio --data-dir D` spawned by `stdio_client`;
-* streamable HTTP: `python -m api.mcp_server --transport http --port P` on a free loopback port, and
+* stdio: `python -m policygraph.api.mcp_server --transport stdio --data-dir D` spawned by `stdio_client`;
+* streamable HTTP: `python -m policygraph.api.mcp_server --transport http --port P` on a free loopback port, and
   the endpoint mounted at /mcp of the HTTP API.
 """
 
@@ -102,7 +102,7 @@ async def exercise(session: ClientSession) -> None:
 def test_stdio_transport(data_dir, embedding_cache_dir, tmp_path):
     params = StdioServerParameters(
         command=sys.executable,
-        args=["-m", "api.mcp_server", "--transport", "stdio", "--data-dir", str(data_dir), "--no-ingest"],
+        args=["-m", "policygraph.api.mcp_server", "--transport", "stdio", "--data-dir", str(data_dir), "--no-ingest"],
         env=server_env(embedding_cache_dir), cwd=str(PROJECT_ROOT),
     )
 
@@ -141,7 +141,7 @@ def http_server(data_dir, embedding_cache_dir, tmp_path_factory):
     env = {**os.environ, **server_env(embedding_cache_dir, POLICYGRAPH_API_KEYS=f"{AGENT_KEY}:agent")}
     with open(log, "w") as fh:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "api.mcp_server", "--transport", "http", "--port", str(port),
+            [sys.executable, "-m", "policygraph.api.mcp_server", "--transport", "http", "--port", str(port),
              "--data-dir", str(data_dir), "--no-ingest"],
             cwd=str(PROJECT_ROOT), env=env, stdout=fh, stderr=subprocess.STDOUT,
         )
@@ -193,8 +193,8 @@ def test_mcp_mounted_in_http_api(data_dir, embedding_cache_dir, tmp_path):
     import uvicorn
     from conftest import make_engine
 
-    from api.app import create_app
-    from api.config import ApiConfig
+    from policygraph.api.app import create_app
+    from policygraph.api.config import ApiConfig
 
     dest = tmp_path / "data"
     shutil.copytree(data_dir, dest)

@@ -318,7 +318,7 @@ def test_cli_migrate_subprocess(corpus_engine, bolt_server, embedding_cache_dir)
 
 def test_serve_runs_on_neo4j_by_configuration(migrated, corpus_engine, embedding_cache_dir, monkeypatch):
     """The app `policygraph serve` builds, configured by environment variables only."""
-    serve = pytest.importorskip("api.serve", reason="the HTTP API is not there")
+    serve = pytest.importorskip("policygraph.api.serve", reason="the HTTP API is not there")
     from fastapi.testclient import TestClient
 
     for k, v in {**migrated["env"], "POLICYGRAPH_DATA_DIR": str(migrated["data_dir"]),

@@ -2,13 +2,13 @@
 
 Given the bundled corpus and its labelled decisions, the dev set's report half and the quick subset
 of the external report halves (Multilingual HateCheck, MultiJail: 40 cases per language, 40 prompts)
-are answered by the agent and compared with the committed `eval/baselines/quality.json` through the
-harness's regression gate (tolerances in `eval/harness.py:TOLERANCES`, e.g. top-3 may not drop by
+are answered by the agent and compared with the committed `policygraph/eval/baselines/quality.json` through the
+harness's regression gate (tolerances in `policygraph/eval/harness.py:TOLERANCES`, e.g. top-3 may not drop by
 more than 0.03, benign `applies` may not rise by more than 0.03). The external part skips, saying
 why, when `../shared/data/external-eval` is absent; CI always has it.
 
 To move the baseline after a deliberate change, regenerate it with the command in
-`eval/baselines/README.md` and say why in the commit.
+`policygraph/eval/baselines/README.md` and say why in the commit.
 """
 
 from __future__ import annotations
@@ -17,8 +17,8 @@ import json
 
 import pytest
 
-from eval.external import missing_reason
-from eval.harness import compare_reports, run_eval
+from policygraph.eval.external import missing_reason
+from policygraph.eval.harness import compare_reports, run_eval
 from policygraph.settings import PROJECT_ROOT
 
 BASELINE = PROJECT_ROOT / "eval" / "baselines" / "quality.json"

@@ -87,7 +87,7 @@ def cmd_evaluate(args) -> int:
     lc = _lifecycle(args)
     items = None
     if args.scope == "policy":
-        from eval.devset import load_devset
+        from policygraph.eval.devset import load_devset
 
         _, doc = lc.load_draft(args.draft_id)
         items = [i for i in load_devset() if doc.category.value in i.categories]

@@ -30,8 +30,8 @@ from collections.abc import Callable, Iterable
 from contextlib import AbstractContextManager
 from pathlib import Path
 
-from ingest.loader import load_documents
-from ingest.reader import SourceFile, read_source
+from policygraph.ingest.loader import load_documents
+from policygraph.ingest.reader import SourceFile, read_source
 from policygraph.errors import IngestError, NotFound, PolicyGraphError
 from policygraph.graph_model import policy_node_id, rule_passage
 from policygraph.lifecycle import audit
@@ -103,7 +103,7 @@ class Lifecycle:
         eng = self.engine
         max_bytes = eng.settings.max_file_bytes
         if sources is None:
-            from ingest.loader import expand_paths
+            from policygraph.ingest.loader import expand_paths
 
             sources = [read_source(p, max_bytes) for p in expand_paths(paths)]
         with self.read_gate():
@@ -113,7 +113,7 @@ class Lifecycle:
         rest = []
         for src in sources:
             if policy_id and src.format in GENERIC_FORMATS:
-                from ingest.generic import parse_generic
+                from policygraph.ingest.generic import parse_generic
 
                 base = stored.get(policy_id)
                 docs.append(parse_generic(src.text, path=src.path, fmt=src.format, sha256=src.sha256,  # type: ignore[arg-type]
@@ -438,7 +438,7 @@ class Lifecycle:
         return sh
 
     def evaluate(self, draft_id: str, *, items=None, at: dt.date | None = None) -> EvaluationReport:
-        """Runs the dev set (eval/devset) against the current corpus and against the corpus with the
+        """Runs the dev set (policygraph/eval/devset) against the current corpus and against the corpus with the
         draft published, at the draft's effective date; lists the content whose applicable rules
         (rule id and verdict, `not_applicable` left out) change."""
         from policygraph.models import ContentQuery
@@ -454,7 +454,7 @@ class Lifecycle:
             pub.effective_from = _today()
         when = at or max(pub.effective_from or _today(), _today())
         if items is None:
-            from eval.devset import load_devset
+            from policygraph.eval.devset import load_devset
 
             items = load_devset()
         renames = {c.rule_id: c.old_rule_id for c in draft.diff.changes if "renamed" in c.kinds and c.old_rule_id}

@@ -8,8 +8,8 @@ import unicodedata
 
 import pytest
 
-from eval import adversarial as A
-from eval.external import Answer, ExternalItem
+from policygraph.eval import adversarial as A
+from policygraph.eval.external import Answer, ExternalItem
 from policygraph.normalize import normalize
 
 LATIN = [

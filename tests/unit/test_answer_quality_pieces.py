@@ -9,8 +9,8 @@ import json
 import numpy as np
 import pytest
 
-from eval.external import Answer, ExternalItem, Scored, consistency, reliability, split_of
-from ingest.labelled import read_labelled
+from policygraph.eval.external import Answer, ExternalItem, Scored, consistency, reliability, split_of
+from policygraph.ingest.labelled import read_labelled
 from policygraph.catalog import Catalog, ExampleEntry
 from policygraph.classifier import ContentClassifier
 from policygraph.errors import IngestError

@@ -17,10 +17,10 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
 from starlette.datastructures import UploadFile
 
-from api.config import ApiConfig, KeyStore, Role, allows, key_id
-from api.errors import ApiError, ErrorResponse, install_error_handlers
-from api.middleware import BodyLimitMiddleware, KeyAuthMiddleware, Metrics, ObservabilityMiddleware
-from api.service import PolicyService
+from policygraph.api.config import ApiConfig, KeyStore, Role, allows, key_id
+from policygraph.api.errors import ApiError, ErrorResponse, install_error_handlers
+from policygraph.api.middleware import BodyLimitMiddleware, KeyAuthMiddleware, Metrics, ObservabilityMiddleware
+from policygraph.api.service import PolicyService
 from policygraph.engine import Engine
 from policygraph.models import ContentQuery, Decision, IngestReport, PolicySummary, RuleView
 
@@ -205,7 +205,7 @@ def create_app(engine: Engine, api_config: ApiConfig | None = None, *, service: 
     mcp_path = cfg.mcp_path if (mount_mcp if mount_mcp is not None else bool(cfg.mcp_path)) else ""
     mcp_server = None
     if mcp_path:
-        from api.mcp_server import build_mcp_server
+        from policygraph.api.mcp_server import build_mcp_server
 
         mcp_server = build_mcp_server(svc)
 
@@ -333,7 +333,7 @@ def create_app(engine: Engine, api_config: ApiConfig | None = None, *, service: 
         return report
 
     # ------------------------------------------------------------------ lifecycle (drafts, publish, rollback)
-    from api.lifecycle_routes import DRAFTS_PATH, build_lifecycle_router, lifecycle_required_role
+    from policygraph.api.lifecycle_routes import DRAFTS_PATH, build_lifecycle_router, lifecycle_required_role
 
     app.include_router(build_lifecycle_router(svc, author_role=author_role, agent_role=agent_role))
 

@@ -14,7 +14,7 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 from prometheus_client.core import GaugeMetricFamily
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-log = logging.getLogger("api.access")
+log = logging.getLogger("policygraph.api.access")
 
 
 class _TooLarge(Exception):
@@ -104,7 +104,7 @@ class KeyAuthMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        from api.config import allows, key_id
+        from policygraph.api.config import allows, key_id
 
         needed = self.rule(scope.get("method", "GET"), scope.get("path", ""))
         key = None

@@ -1,6 +1,6 @@
 """Fit what is tuned — on fit halves only — and write it down.
 
-    python -m eval.calibrate [--data-dir DIR] [--write]
+    python -m policygraph.eval.calibrate [--data-dir DIR] [--write]
 
 1. **Violation thresholds**: the classifier fits its own per category, out of fold, when it trains
    (`ContentClassifier.Config.target_false_applies`); its overall threshold is printed as the fallback for
@@ -37,8 +37,8 @@ GRID = {
 
 def fit_items(settings):
     """Dev set fit half (as external-style items) and the MultiJail fit half."""
-    from eval import external as X
-    from eval.devset import load_devset, split_items
+    from policygraph.eval import external as X
+    from policygraph.eval.devset import load_devset, split_items
 
     dev = []
     for d in split_items(load_devset(), "fit"):
@@ -55,7 +55,7 @@ def fit_items(settings):
 
 
 def score(engine, weights, dev, mj) -> tuple[dict, list]:
-    from eval import external as X
+    from policygraph.eval import external as X
     from policygraph.agent import PolicyAgent
     from policygraph.retrieval import Retriever
 
@@ -85,7 +85,7 @@ def score(engine, weights, dev, mj) -> tuple[dict, list]:
 
 def _answer_with_features(agent, item):
     """The agent's answer and, per returned rule, (features, right?) for the confidence fit."""
-    from eval.external import Answer
+    from policygraph.eval.external import Answer
     from policygraph.confidence import features
     from policygraph.models import ContentQuery
     from policygraph.retrieval import RetrievalState
@@ -107,7 +107,7 @@ def fit_confidence(rows: list) -> tuple[tuple[float, ...], float, dict]:
     MultiJail large and hard: unweighted, one would set the other's calibration)."""
     from sklearn.linear_model import LogisticRegression
 
-    from eval.external import reliability
+    from policygraph.eval.external import reliability
 
     x = np.array([r[0] for r in rows])
     y = np.array([r[1] for r in rows], dtype=int)
@@ -127,7 +127,7 @@ def main(argv: list[str] | None = None) -> int:
     from policygraph.retrieval import Weights
     from policygraph.settings import Settings
 
-    ap = argparse.ArgumentParser(prog="python -m eval.calibrate", description=__doc__,
+    ap = argparse.ArgumentParser(prog="python -m policygraph.eval.calibrate", description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--data-dir")
     ap.add_argument("--write", action="store_true", help="save the confidence model to policygraph/confidence.json")

@@ -15,8 +15,8 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from ingest.authoring import RULE_ID_RE, ParsedFile, parse_authoring_markdown, parse_structured, slugify
-from ingest.reader import SUFFIX_FORMATS, SourceFile, read_source
+from policygraph.ingest.authoring import RULE_ID_RE, ParsedFile, parse_authoring_markdown, parse_structured, slugify
+from policygraph.ingest.reader import SUFFIX_FORMATS, SourceFile, read_source
 from policygraph.errors import IngestError
 from policygraph.language import detect_language
 from policygraph.models import (
@@ -261,7 +261,7 @@ def parse_file(src: SourceFile) -> ParsedFile | PolicyDocument:
         return parse_authoring_markdown(src)
     if src.format in ("yaml", "json"):
         return parse_structured(src)
-    from ingest.generic import parse_generic
+    from policygraph.ingest.generic import parse_generic
 
     return parse_generic(src.text, path=src.path, fmt=src.format, sha256=src.sha256)  # type: ignore[arg-type]
 

@@ -27,14 +27,14 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import PlainTextResponse
 from pydantic import BaseModel, ConfigDict, Field
 
-from api.service import PolicyService, safe_filename
-from ingest.reader import read_source
+from policygraph.api.service import PolicyService, safe_filename
+from policygraph.ingest.reader import read_source
 from policygraph.lifecycle.diff import render_text
 from policygraph.lifecycle.manager import Lifecycle
 from policygraph.lifecycle.models import AuditEntry, DiffReport, Draft, EvaluationReport, History, PublishReport
 
 DRAFTS_PATH = "/v1/drafts"
-#: write endpoints: author role, checked before the body is read (api/app.py required_role)
+#: write endpoints: author role, checked before the body is read (policygraph/api/app.py required_role)
 AUTHOR_WRITE_PREFIXES = (DRAFTS_PATH, "/v1/policies/")
 
 
@@ -89,7 +89,7 @@ def build_lifecycle_router(svc: PolicyService, *, author_role, agent_role) -> AP
     ) -> DraftResult:
         """Body: the document, as for `POST /v1/policies` (multipart field `file`, or JSON
         `{filename, content}`). Nothing is served until the draft is published."""
-        from api.app import _read_upload
+        from policygraph.api.app import _read_upload
 
         filename, data = await _read_upload(request)
         name = safe_filename(filename)
@@ -132,7 +132,7 @@ def build_lifecycle_router(svc: PolicyService, *, author_role, agent_role) -> AP
                  scope: Annotated[Literal["all", "policy"], Query()] = "all") -> EvaluationReport:
         items = None
         if scope == "policy":
-            from eval.devset import load_devset
+            from policygraph.eval.devset import load_devset
 
             doc = lc.load_draft(draft_id)[1]
             items = [i for i in load_devset() if doc.category.value in i.categories]

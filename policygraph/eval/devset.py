@@ -99,7 +99,7 @@ class DevReport:
 
 def _ece(rs: list[ItemResult]) -> float | None:
     """Expected calibration error of the first rule's confidence as P(its category is the item's)."""
-    from eval.external import reliability
+    from policygraph.eval.external import reliability
 
     pairs = [(r.pred.confidence[0], bool(r.item.categories) and r.pred.categories[0] in r.item.categories)
              for r in rs if r.pred.confidence and r.pred.categories]
@@ -131,8 +131,8 @@ def score_item(item: DevItem, pred: Prediction) -> ItemResult:
 
 
 def split_items(items: list[DevItem], split: str) -> list[DevItem]:
-    """The fit or report half (by item id, see eval/external.py), or every item for "all"."""
-    from eval.external import split_of
+    """The fit or report half (by item id, see policygraph/eval/external.py), or every item for "all"."""
+    from policygraph.eval.external import split_of
 
     return items if split == "all" else [x for x in items if split_of(f"devset:{x.id}") == split]
 
@@ -239,7 +239,7 @@ def dump(report: DevReport) -> list[dict]:
              "top3": r.top3, "correct": r.correct} for r in report.results]
 
 
-if __name__ == "__main__":  # quick look: python -m eval.devset DATA_DIR
+if __name__ == "__main__":  # quick look: python -m policygraph.eval.devset DATA_DIR
     import sys
 
     from policygraph.engine import Engine

@@ -1,5 +1,5 @@
 """PolicyGraph's authoring format (docs/authoring-format.md): Markdown with YAML front matter, or the
-same structure as one YAML/JSON document. Produces a `ParsedFile`; `ingest.loader` validates it and
+same structure as one YAML/JSON document. Produces a `ParsedFile`; `policygraph.ingest.loader` validates it and
 merges translations into a `PolicyDocument`."""
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from typing import Any
 
 import yaml
 
-from ingest.reader import SourceFile
+from policygraph.ingest.reader import SourceFile
 from policygraph.errors import IngestError
 
 RULE_ID_RE = re.compile(r"^[A-Z]{2,4}-\d+(?:\.\d+)*(?:-[A-Z0-9]+)?$")

@@ -3,7 +3,7 @@
 
     policygraph eval [--quick] [--suite udhr|devset|latency|all] [--out DIR] [--compare BASELINE.json]
                      [--udhr-dir PATH] [--langs KEY,KEY] [--runs p1_article,...]
-    python -m eval.harness [--data-dir DIR] ...same options...
+    python -m policygraph.eval.harness [--data-dir DIR] ...same options...
 
 Exit status: 0 when everything ran (and, with --compare, nothing regressed beyond tolerance);
 4 when a compared metric regressed beyond its tolerance; 2 when --compare found nothing comparable.
@@ -24,7 +24,7 @@ import sys
 import time
 from pathlib import Path
 
-from eval.udhr import QUICK_LANGS
+from policygraph.eval.udhr import QUICK_LANGS
 
 log = logging.getLogger(__name__)
 
@@ -72,7 +72,7 @@ def corpus_engine(settings, progress: bool = True):
         log.info("no policies in %s: ingesting the bundled corpus from %s", settings.data_dir, settings.corpus_dir)
         bar = None
         if progress:
-            from eval.udhr import _IngestBar
+            from policygraph.eval.udhr import _IngestBar
 
             bar = _IngestBar(True, "corpus · embed rules")
         eng.ingest([settings.corpus_dir], progress=bar)
@@ -82,10 +82,10 @@ def corpus_engine(settings, progress: bool = True):
 
 
 def run_devset_suite(engine, systems=SYSTEMS, progress: bool = True, split: str = "report") -> dict:
-    """Suite 2: eval/devset.py scores on one half of the dev set (the report half by default: the fit
-    half is what eval/calibrate.py tunes on); one summary per system on the same engine and items.
+    """Suite 2: policygraph/eval/devset.py scores on one half of the dev set (the report half by default: the fit
+    half is what policygraph/eval/calibrate.py tunes on); one summary per system on the same engine and items.
     Query embeddings are cached here (accuracy does not depend on it; suite 3 measures real latency)."""
-    from eval.devset import engine_predictor, format_table, load_devset, run_devset, split_items
+    from policygraph.eval.devset import engine_predictor, format_table, load_devset, run_devset, split_items
     from policygraph.retrieval import Retriever
 
     items = split_items(load_devset(), split)
@@ -118,8 +118,8 @@ def run_devset_suite(engine, systems=SYSTEMS, progress: bool = True, split: str 
 
 def run_external_suite(engine, settings, split: str = "report", progress: bool = True,
                        limit_per_language: int | None = None) -> dict:
-    """Suite `external`: Multilingual HateCheck and MultiJail (eval/external.py), on one half."""
-    from eval import external as X
+    """Suite `external`: Multilingual HateCheck and MultiJail (policygraph/eval/external.py), on one half."""
+    from policygraph.eval import external as X
     from policygraph.agent import PolicyAgent
 
     reason = X.missing_reason(settings.shared_data)
@@ -146,10 +146,10 @@ def run_external_suite(engine, settings, split: str = "report", progress: bool =
 def run_adversarial_suite(engine, settings, split: str = "report", progress: bool = True,
                           limit: int | None = None) -> dict:
     """Suite `adversarial`: every item of the dev set and the external sets (one half), perturbed by each
-    attack of eval/adversarial.py; top-3 on the perturbed item against the clean one."""
-    from eval import adversarial as A
-    from eval import external as X
-    from eval.devset import load_devset, split_items
+    attack of policygraph/eval/adversarial.py; top-3 on the perturbed item against the clean one."""
+    from policygraph.eval import adversarial as A
+    from policygraph.eval import external as X
+    from policygraph.eval.devset import load_devset, split_items
     from policygraph.agent import PolicyAgent
 
     agent = PolicyAgent(engine)
@@ -203,7 +203,7 @@ def run_eval(
     gate_latency: bool = False,
 ) -> tuple[dict, int]:
     """Run the suites, write out_dir/report.json, report.md and charts/*.png; returns (report, exit code)."""
-    from eval import udhr as U
+    from policygraph.eval import udhr as U
 
     t0 = time.perf_counter()
     suites = [s for s in SUITES if s in set(suites)]
@@ -243,8 +243,8 @@ def run_eval(
                 report["suites"]["adversarial"] = run_adversarial_suite(
                     eng, settings, progress=progress, limit=QUICK_ADVERSARIAL_ITEMS if quick else None)
             if "latency" in suites:
-                from eval.devset import load_devset
-                from eval.latency import run_latency
+                from policygraph.eval.devset import load_devset
+                from policygraph.eval.latency import run_latency
 
                 report["suites"]["latency"] = run_latency(eng, load_devset(),
                                                           limit=QUICK_LATENCY_ITEMS if quick else None,
@@ -267,7 +267,7 @@ def run_eval(
 
 
 def write_report(report: dict, out_dir: Path, charts: bool = True) -> None:
-    from eval.report import write_charts, write_markdown
+    from policygraph.eval.report import write_charts, write_markdown
 
     out_dir.mkdir(parents=True, exist_ok=True)
     chart_files = write_charts(report, out_dir / "charts") if charts else []
@@ -439,7 +439,7 @@ def cmd_eval(args) -> int:
     report, code = run_eval(settings, suites, quick=args.quick, out_dir=args.out, compare=args.compare,
                             udhr_dir=args.udhr_dir, languages=_split(args.langs), runs=_split(args.runs),
                             charts=not args.no_charts, progress=not args.quiet, gate_latency=args.gate_latency)
-    from eval.report import summary_lines
+    from policygraph.eval.report import summary_lines
 
     for line in summary_lines(report):
         print(line)
@@ -453,7 +453,7 @@ def cmd_eval(args) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(prog="python -m eval.harness", description=__doc__,
+    p = argparse.ArgumentParser(prog="python -m policygraph.eval.harness", description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--data-dir", help="data directory (env POLICYGRAPH_DATA_DIR)")
     p.add_argument("--backend", choices=["networkx", "neo4j"])

@@ -329,7 +329,7 @@ def sample(items: Sequence, n: int) -> list:
 def run_attacks(predict: Callable, items: Sequence, attacks: Iterable[str] | None = None,
                 progress: bool = False) -> dict:
     """Top-3 on every item clean and under every attack that applies to it. Items carry `id`, `text` and
-    `category` (an `eval.external.ExternalItem`); `predict(item)` returns something with `.categories`.
+    `category` (an `policygraph.eval.external.ExternalItem`); `predict(item)` returns something with `.categories`.
     An attack that leaves an item unchanged does not count for that attack."""
     names = list(attacks or ATTACKS)
     items = list(items)

@@ -11,7 +11,7 @@ import logging
 import os
 from pathlib import Path
 
-log = logging.getLogger("api.serve")
+log = logging.getLogger("policygraph.api.serve")
 
 
 def add_serve_parser(sub) -> argparse.ArgumentParser:
@@ -46,9 +46,9 @@ def _settings(args):
 
 def build(args):
     """(app, api_config) for the parsed `serve` arguments; ingests the corpus on first start."""
-    from api.app import create_app
-    from api.config import ApiConfig
-    from api.service import ensure_corpus
+    from policygraph.api.app import create_app
+    from policygraph.api.config import ApiConfig
+    from policygraph.api.service import ensure_corpus
     from policygraph.engine import Engine
 
     overrides = {}
@@ -84,8 +84,8 @@ def cmd_serve(args) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """`python -m api.serve [--data-dir D] [--host H] [--port P] ...`: the same as `policygraph serve`."""
-    p = argparse.ArgumentParser(prog="python -m api.serve", description="Serve the PolicyGraph HTTP API")
+    """`python -m policygraph.api.serve [--data-dir D] [--host H] [--port P] ...`: the same as `policygraph serve`."""
+    p = argparse.ArgumentParser(prog="python -m policygraph.api.serve", description="Serve the PolicyGraph HTTP API")
     p.add_argument("--data-dir", help="data directory (env POLICYGRAPH_DATA_DIR)")
     p.add_argument("--backend", choices=["networkx", "neo4j"], help="graph backend")
     _add_serve_args(p)

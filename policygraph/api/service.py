@@ -20,8 +20,8 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path, PurePath
 
-from ingest.loader import load_documents
-from ingest.reader import read_source
+from policygraph.ingest.loader import load_documents
+from policygraph.ingest.reader import read_source
 from policygraph.engine import Engine
 from policygraph.errors import IngestError, PolicyGraphError
 from policygraph.graph_model import rule_passage

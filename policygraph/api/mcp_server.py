@@ -10,8 +10,8 @@ Resources
   policy://{policy_id}               one policy with its sections, rules and definitions (JSON)
 
 Run it:
-  python -m api.mcp_server --transport stdio [--data-dir D]
-  python -m api.mcp_server --transport http --port 8001 [--data-dir D]    (endpoint /mcp)
+  python -m policygraph.api.mcp_server --transport stdio [--data-dir D]
+  python -m policygraph.api.mcp_server --transport http --port 8001 [--data-dir D]    (endpoint /mcp)
 `policygraph serve` also mounts the streamable HTTP endpoint at /mcp of the HTTP API.
 """
 
@@ -28,7 +28,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, Field
 
-from api.service import ContentTooLong, PolicyService, ensure_corpus
+from policygraph.api.service import ContentTooLong, PolicyService, ensure_corpus
 from policygraph.errors import NotFound
 from policygraph.models import (
     ContentQuery,
@@ -41,7 +41,7 @@ from policygraph.models import (
     TraceStep,
 )
 
-log = logging.getLogger("api.mcp")
+log = logging.getLogger("policygraph.api.mcp")
 
 INSTRUCTIONS = (
     "PolicyGraph answers which Trust & Safety policy rules apply to a piece of content, with evidence and "
@@ -194,7 +194,7 @@ def build_mcp_server(svc: PolicyService):
 def open_service(data_dir: str | None, ingest_if_empty: bool = True, max_content_chars: int | None = None):
     """The engine on `data_dir` (default: settings), with the bundled corpus ingested when the store is
     empty, wrapped in a PolicyService."""
-    from api.config import ApiConfig
+    from policygraph.api.config import ApiConfig
     from policygraph.engine import Engine
     from policygraph.settings import Settings
 
@@ -207,7 +207,7 @@ def open_service(data_dir: str | None, ingest_if_empty: bool = True, max_content
 
 
 def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(prog="python -m api.mcp_server", description="PolicyGraph MCP server")
+    p = argparse.ArgumentParser(prog="python -m policygraph.api.mcp_server", description="PolicyGraph MCP server")
     p.add_argument("--transport", choices=["stdio", "http"], default="stdio")
     p.add_argument("--host", default=None, help="http: interface (default POLICYGRAPH_API_HOST or 127.0.0.1)")
     p.add_argument("--port", type=int, default=None, help="http: port (default POLICYGRAPH_API_PORT or 8000)")
@@ -235,8 +235,8 @@ def main(argv: list[str] | None = None) -> int:
     from starlette.applications import Starlette
     from starlette.routing import Route
 
-    from api.config import ApiConfig, KeyStore
-    from api.middleware import KeyAuthMiddleware
+    from policygraph.api.config import ApiConfig, KeyStore
+    from policygraph.api.middleware import KeyAuthMiddleware
 
     cfg = ApiConfig()
     host = args.host or cfg.host

@@ -21,7 +21,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from api.service import AgentUnavailable, ContentTooLong
+from policygraph.api.service import AgentUnavailable, ContentTooLong
 from policygraph.errors import IngestError, NotFound, PolicyGraphError
 
 log = logging.getLogger("api")
