@@ -48,14 +48,13 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
 from policygraph.engine import Engine  # noqa: E402
+from policygraph.ingest import pipeline  # noqa: E402
 from policygraph.models import ContentQuery  # noqa: E402
 from policygraph.retrieval import Retriever  # noqa: E402
 from policygraph.settings import Settings  # noqa: E402
@@ -163,7 +162,7 @@ def ingest_once(backend: Backend, workdir: Path, cache: Path, tag: str) -> tuple
     misses0 = eng.embedder.misses
     with StoreTimer(eng.graph) as st:
         t = time.perf_counter()
-        report = eng.ingest([CORPUS])
+        report = pipeline.ingest(eng, [CORPUS])
         wall = time.perf_counter() - t
     return eng, {
         "wall": wall,
@@ -332,7 +331,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--json", type=Path, help="also write the results here")
     args = ap.parse_args(argv)
 
-    from tests.bolt_server import start_bolt_server
+    from policygraph.stores.bolt_server import start_bolt_server
 
     workdir = Path(tempfile.mkdtemp(prefix="pg-bench-"))
     cache = args.cache or workdir / "embeddings.sqlite"

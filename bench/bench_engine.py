@@ -19,13 +19,13 @@ import tempfile
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
-from policygraph.eval.devset import load_devset  # noqa: E402
-from policygraph.eval.latency import percentiles  # noqa: E402
 from policygraph.agent import PolicyAgent  # noqa: E402
 from policygraph.engine import Engine  # noqa: E402
+from policygraph.eval.devset import load_devset  # noqa: E402
+from policygraph.eval.latency import percentiles  # noqa: E402
+from policygraph.ingest import pipeline
 from policygraph.models import ContentQuery  # noqa: E402
 from policygraph.settings import Settings  # noqa: E402
 
@@ -47,13 +47,13 @@ def main() -> int:
         eng = Engine(settings)
         t_open = time.perf_counter() - t
         t = time.perf_counter()
-        rep = eng.ingest([settings.corpus_dir])
+        rep = pipeline.ingest(eng, [settings.corpus_dir])
         t_cold = time.perf_counter() - t
         rows.append(("ingest, cold (empty store and embedding cache)",
                      f"{t_cold:.1f} s — {len(rep.policies)} policies, {rep.rules_written} rules, "
                      f"{rep.vectors_embedded} texts embedded ({rep.vectors_embedded / max(t_cold, 1e-9):.1f}/s)"))
         t = time.perf_counter()
-        rep2 = eng.ingest([settings.corpus_dir])
+        rep2 = pipeline.ingest(eng, [settings.corpus_dir])
         rows.append(("re-ingest, unchanged", f"{time.perf_counter() - t:.2f} s (no-op: {rep2.noop})"))
         eng.close()
         t = time.perf_counter()
@@ -63,11 +63,12 @@ def main() -> int:
 
         texts = [it.text for it in load_devset()]
         agent = PolicyAgent(eng)
+        retriever = agent.retriever
         for q in texts[:10]:  # warm-up: model kernels, spaCy, caches of the catalog
-            eng.ask(ContentQuery(text=q))
+            retriever.retrieve(ContentQuery(text=q))
             agent.decide(ContentQuery(text=q))
         qs = [texts[i % len(texts)] for i in range(args.queries)]
-        for name, fn in (("ask (hybrid retrieval)", lambda q: eng.ask(ContentQuery(text=q))),
+        for name, fn in (("ask (hybrid retrieval)", lambda q: retriever.retrieve(ContentQuery(text=q))),
                          ("ask (agent, as the CLI/API)", lambda q: agent.decide(ContentQuery(text=q)))):
             ms, embed = [], []
             for q in qs:

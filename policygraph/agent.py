@@ -1,4 +1,4 @@
-"""The moderation agent: a LangGraph `StateGraph` over the engine's retrieval stages that decides which
+"""The moderation agent: a LangGraph `StateGraph` over the retrieval stages (`policygraph/retrieval.py`) that decides which
 rules apply, which exceptions or regional overrides change that, and why — with a replayable trace.
 
     understand → retrieve → traverse → fuse → check ─┬─ sufficient ──────────────┐
@@ -22,6 +22,9 @@ import httpx
 import numpy as np
 from langgraph.graph import END, START, StateGraph
 
+from policygraph.confidence import ConfidenceModel, features
+from policygraph.corpus import Corpus
+from policygraph.graph_model import citation, policy_node_id, term_node_id
 from policygraph.models import (
     ContentQuery,
     Decision,
@@ -29,7 +32,6 @@ from policygraph.models import (
     RuleDecision,
     TraceStep,
 )
-from policygraph.confidence import ConfidenceModel, features
 from policygraph.retrieval import RetrievalState, Retriever
 
 
@@ -68,10 +70,10 @@ DEFINITION_WEIGHT = 0.5
 
 
 class PolicyAgent:
-    def __init__(self, engine, retriever: Retriever | None = None) -> None:
-        self.engine = engine
-        self.retriever = retriever or engine.retriever
-        self.settings = engine.settings
+    def __init__(self, corpus: Corpus, retriever: Retriever | None = None) -> None:
+        self.corpus = corpus
+        self.retriever = retriever or Retriever(corpus)
+        self.settings = corpus.settings
         self._render_cache: dict[tuple, dict] = {}
         self.confidence = ConfidenceModel.load()
         self.graph = self._build()
@@ -181,12 +183,12 @@ class PolicyAgent:
         st = state["st"]
         u = st.understood
         assert u is not None and st.qvec is not None
-        eng = self.engine
+        eng = self.corpus
         texts: list[str] = []
         used: list[str] = []
         if u.linked_terms:
             ids = sorted({t.term_id for t in u.linked_terms})
-            for n in eng.graph.get_nodes([f"term:{x}" for x in ids]):
+            for n in eng.graph.get_nodes([term_node_id(x) for x in ids]):
                 texts.append(f"{n.props['term']}: {n.props.get('definition', '')}")
                 used.append(f"definition:{n.props['term_id']}")
         if texts:
@@ -316,7 +318,7 @@ class PolicyAgent:
                 confidence=round(1 - self._calibrated(st, c.entry.category, c.score, False, "applies"), 3),
                 rationale=f"{c.entry.rule_id} was the nearest other rule (score {c.score:.3f}) but "
                           + self._why_out(st, c),
-                citations=[self.engine.citation(node.props, node.props.get("section_title", ""), node.props["language"])],
+                citations=[citation(node.props, node.props.get("section_title", ""), node.props["language"])],
             ))
         return out
 
@@ -377,11 +379,11 @@ class PolicyAgent:
         return out
 
     def _policy_parts(self, pid: str, lang: str) -> dict:
-        key = (self.engine.catalog.generation, pid, lang)  # not id(): ids of freed catalogs are reused
+        key = (self.corpus.catalog.generation, pid, lang)  # not id(): ids of freed catalogs are reused
         if key in self._render_cache:
             return self._render_cache[key]
-        eng = self.engine
-        pol = eng.graph.get_node(f"policy:{pid}")
+        eng = self.corpus
+        pol = eng.graph.get_node(policy_node_id(pid))
         version = pol.props["version"] if pol else None
         rules = [e for e in eng.catalog.rules.values() if e.policy_id == pid and e.version == version]
         nodes = {n.id: n for n in eng.graph.get_nodes([e.node_id for e in rules])}
@@ -402,7 +404,7 @@ class PolicyAgent:
             elif "GLOBAL" in e.jurisdictions:
                 prohibited.append((e.rule_id, title))
         terms = [f"{o.props['term']}: {o.props.get('definition', '')}"
-                 for _, o in eng.graph.neighbors([f"policy:{pid}"], ["DEFINES"], "out")]
+                 for _, o in eng.graph.neighbors([policy_node_id(pid)], ["DEFINES"], "out")]
         examples = [(n.props["label"].replace("_", "-"), n.props["text"])
                     for n in eng.graph.find_nodes("Example", {"policy_id": pid})][:3]
         parts = {"title": pol.props["title"] if pol else pid, "category": pol.props["category"] if pol else "",

@@ -1,5 +1,15 @@
-"""The engine: the one object that owns the graph store, the vector index and the embedder. The CLI,
-the HTTP API, the MCP server and the eval harness are thin shells around it."""
+"""The engine: the one object that owns a data dir's stores — the graph store, the vector index, the
+embedder, the documents kept on disk — and the read models built from them (catalog, term linker,
+content classifier). It takes parsed `PolicyDocument`s and labelled decisions; turning files into
+documents is the ingest pipeline's job (`policygraph/ingest/pipeline.py`), answering content is the
+retrieval and agent floor's (`policygraph/retrieval.py`, `policygraph/agent.py`), which read an engine
+through the `Corpus` protocol (`policygraph/corpus.py`).
+
+Writes go through one transaction (`Engine.transaction()`): a thread lock, an advisory file lock for
+other processes on the same data dir, and a reload of what another process wrote. Every write is
+all-or-nothing, bumps the corpus generation and appends to the audit log (`policygraph/audit.py`).
+Settling an interrupted publish is the lifecycle's job, run by whoever opens a data dir for writing
+(`policygraph.lifecycle.open_engine`)."""
 
 from __future__ import annotations
 
@@ -11,46 +21,43 @@ import logging
 import os
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import numpy as np
 
-from policygraph.ingest.labelled import is_labelled_file, labelled_files, read_labelled
-from policygraph.ingest.loader import load_documents
-from policygraph.ingest.reader import SourceFile
+from policygraph import audit
 from policygraph.catalog import Catalog
 from policygraph.classifier import ContentClassifier
-from policygraph.embedding_cache import CachedEmbedder
 from policygraph.embedders import make_embedder
-from policygraph.errors import NotFound, StoreError
+from policygraph.embedding_cache import CachedEmbedder
+from policygraph.errors import IngestError, NotFound, VersionConflict
 from policygraph.graph_model import (
+    citation,
     decision_batch,
     decision_node_id,
     document_batch,
     example_node_id,
+    is_example_id,
+    parse_vector_key,
     policy_node_id,
     rule_node_id,
     rule_passage,
-    term_node_id,
+    section_node_id,
     vector_key,
 )
 from policygraph.linking import TermLinker
 from policygraph.models import (
-    Citation,
-    ContentQuery,
     ExamplesReport,
     IngestReport,
     LabelledDecision,
-    PolicyContext,
     PolicyDocument,
     PolicySummary,
     RuleView,
-    Span,
     TermDoc,
 )
 from policygraph.settings import Settings
-from policygraph.stores.base import Edge, GraphBatch, GraphStore, Node
+from policygraph.stores.base import Edge, GraphBatch, GraphStore, export_graph
 from policygraph.stores.faiss_index import FaissVectorIndex
 from policygraph.stores.networkx_store import NetworkxGraphStore, atomic_write_bytes
 
@@ -76,6 +83,8 @@ class Engine:
         embedder=None,
         in_memory: bool = False,
     ) -> None:
+        """Open the stores under `settings.data_dir` (or nothing on disk with `in_memory`). `graph` and
+        `embedder` replace the configured ones (a test's store, a shared embedder)."""
         self.settings = settings or Settings()
         self.root = self.settings.data_dir / LAYOUT
         self.in_memory = in_memory
@@ -93,19 +102,26 @@ class Engine:
         )
         self.docs_dir = None if in_memory else self.root / "documents"
         self._write_lock = threading.RLock()
+        self._tx_depth = 0  # nesting of transaction() in the thread that holds the write lock
+        self._mem_docs: dict[str, PolicyDocument] = {}  # the stored documents of an in-memory engine
         self._generation = self._read_generation()
         self.catalog = Catalog.load(self.graph)
         self.linker = TermLinker(self._terms())
         self._repair_vectors()
-        if not in_memory and (self.root / "lifecycle" / "publishing.json").exists():
-            # a publish was interrupted (crash): settle it before anyone reads (policygraph/lifecycle)
-            from policygraph.lifecycle.manager import recover_interrupted_publish
-
-            recover_interrupted_publish(self)
-        from policygraph.retrieval import Retriever
-
         self.classifier = ContentClassifier(cache_dir=None if in_memory else self.root / "cache" / "classifier")
-        self.retriever = Retriever(self)
+
+    def in_memory_copy(self) -> Engine:
+        """A copy of this corpus that lives in memory only (nothing on disk changes when it is written
+        to): graph, vectors and stored documents copied, the embedder (and its cache) shared. The
+        lifecycle publishes a draft into one to see what it would do."""
+        copy = Engine(self.settings.model_copy(update={"embedding_cache": None}), graph=NetworkxGraphStore(None),
+                      embedder=self.embedder, in_memory=True)
+        nodes, edges = export_graph(self.graph)
+        copy.graph.apply(GraphBatch(nodes=nodes, edges=edges))
+        copy.index.restore(self.index.snapshot())
+        copy._mem_docs = self.stored_documents()
+        copy.refresh()
+        return copy
 
     # ------------------------------------------------------------------ state
     def _terms(self) -> list[TermDoc]:
@@ -115,9 +131,38 @@ class Engine:
             for n in self.graph.find_nodes("Term")
         ]
 
-    def _refresh(self) -> None:
+    def refresh(self) -> None:
+        """Rebuild the catalog and the term linker from the graph (after a write)."""
         self.catalog = Catalog.load(self.graph)
         self.linker.rebuild(self._terms())
+
+    @property
+    def generation(self) -> int:
+        """Changes whenever the corpus this engine serves changes (a write, a reload): caches of what
+        was derived from the corpus key on it."""
+        return self.catalog.generation
+
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[Engine]:
+        """The write transaction: one writer per engine (a re-entrant lock: a transaction may nest) and
+        per data dir (an advisory file lock across processes); on entry, what another process wrote is
+        loaded first, so no write lands on a stale view. Every write method runs inside one; callers
+        open one around a read-validate-write sequence (the ingest pipeline, the lifecycle)."""
+        with self._write_lock:
+            if self._tx_depth:
+                self._tx_depth += 1
+                try:
+                    yield self
+                finally:
+                    self._tx_depth -= 1
+                return
+            with self._process_lock():
+                self._tx_depth = 1
+                try:
+                    self.reload()  # never write over what another process wrote
+                    yield self
+                finally:
+                    self._tx_depth = 0
 
     # ------------------------------------------------------------------ other processes' writes
     # Every successful write stamps `generation` in the data dir; an engine that finds another
@@ -166,7 +211,7 @@ class Engine:
             if self.settings.graph_backend == "networkx":
                 self.graph = open_graph_store(self.settings, self.root)
             self.index = FaissVectorIndex(self.embedder.dim, self.index.path, use_gpu=self.index.use_gpu)
-            self._refresh()
+            self.refresh()
             self._generation = gen
             log.info("reloaded %s: another process wrote to it", self.root)
             return True
@@ -198,7 +243,7 @@ class Engine:
             texts = []
             for k in rule_keys:
                 node = nodes[expected[k][1]]
-                lang = k.rsplit("|", 1)[1]
+                lang = parse_vector_key(k)[1] or node.props["language"]
                 title = (node.props.get("titles") or {}).get(lang, "")
                 body = node.props["text"][lang]
                 texts.append(f"{title}. {body}" if title else body)
@@ -211,7 +256,7 @@ class Engine:
         """The newest stored version of every policy document."""
         out: dict[str, PolicyDocument] = {}
         if self.docs_dir is None:
-            return dict(getattr(self, "_mem_docs", {}))
+            return dict(self._mem_docs)
         if not self.docs_dir.exists():
             return out
         for pdir in sorted(self.docs_dir.iterdir()):
@@ -220,59 +265,29 @@ class Engine:
                 out[pdir.name] = PolicyDocument.model_validate_json(versions[-1].read_text(encoding="utf-8"))
         return out
 
-    def _save_document(self, doc: PolicyDocument) -> None:
+    def save_document(self, doc: PolicyDocument) -> None:
+        """Keep a stored version's document (written after its graph commit; crash recovery writes the
+        one a crash left out)."""
         if self.docs_dir is None:
-            self.__dict__.setdefault("_mem_docs", {})[doc.id] = doc
+            self._mem_docs[doc.id] = doc
             return
         atomic_write_bytes(self.docs_dir / doc.id / f"v{doc.version}.json", doc.model_dump_json(indent=1).encode())
 
-    # ------------------------------------------------------------------ ingest
-    def ingest(
-        self,
-        paths: Iterable[str | Path] = (),
-        *,
-        sources: list[SourceFile] | None = None,
-        progress: Progress | None = None,
-    ) -> IngestReport:
-        """Parse, validate, link, embed and store documents. All-or-nothing: when any file is refused,
-        or a store write fails, nothing already stored changes."""
-        t0 = time.perf_counter()
-        paths = [Path(p) for p in paths]
-        # labelled decisions (*.jsonl) ride along with the documents: read (and refused) before any write
-        decision_files = labelled_files(paths)
-        decisions = {f: read_labelled(f, self.settings.max_file_bytes) for f in decision_files}
-        doc_paths = [p for p in paths if not (p.is_file() and is_labelled_file(p))]
-        with self._write_lock, self._process_lock():
-            self.reload()  # never write over what another process wrote
-            stored = self.stored_documents()
-            docs = load_documents(
-                doc_paths, max_bytes=self.settings.max_file_bytes, sources=sources,
-                known_rule_ids=set(self.catalog.by_rule_id), known_policy_ids=set(stored), existing=stored,
-            ) if doc_paths or sources else []
-            known = set(self.catalog.by_rule_id) | {r.id for d in docs for r in d.rules()}
-            for f, rows in decisions.items():
-                _check_rule_ids(f, rows, known)
-            report = self._write_documents(docs, stored, progress, t0) if docs else _empty_report(t0)
-            for f, rows in decisions.items():
-                ex = self._import_decisions(str(f), rows, progress)
-                report.examples += ex.added
-                report.vectors_embedded += ex.vectors_embedded
-                report.noop = report.noop and ex.added == 0
-            report.seconds = time.perf_counter() - t0
-            return report
-
     # ------------------------------------------------------------------ labelled decisions
-    def import_examples(self, path: str | Path, progress: Progress | None = None) -> ExamplesReport:
-        """Add the labelled decisions of one JSON Lines file as examples (`policygraph/ingest/labelled.py`).
-        Incremental: rows already stored are skipped. A file with any problem changes nothing."""
-        rows = read_labelled(Path(path), self.settings.max_file_bytes)
-        with self._write_lock, self._process_lock():
-            self.reload()
-            _check_rule_ids(Path(path), rows, set(self.catalog.by_rule_id))
-            return self._import_decisions(str(path), rows, progress)
+    def add_decisions(self, path: str, rows: list[tuple[int, LabelledDecision]],
+                      progress: Progress | None = None) -> ExamplesReport:
+        """Store labelled decisions (read by `policygraph/ingest/labelled.py`; `path` names their file in
+        the report) as examples. Incremental: rows already stored are skipped. A row naming an unknown
+        rule refuses the whole file; one naming only a category is attached to the closest rule of it."""
+        with self.transaction():
+            known = set(self.catalog.by_rule_id)
+            for n, row in rows:
+                if row.rule_id is not None and row.rule_id not in known:
+                    raise IngestError(path, f"rule_id {row.rule_id!r} is not a stored rule", n)
+            return self._add_decisions(path, rows, progress)
 
-    def _import_decisions(self, path: str, rows: list[tuple[int, LabelledDecision]],
-                          progress: Progress | None) -> ExamplesReport:
+    def _add_decisions(self, path: str, rows: list[tuple[int, LabelledDecision]],
+                       progress: Progress | None) -> ExamplesReport:
         from policygraph.language import detect_language
 
         t0 = time.perf_counter()
@@ -327,7 +342,7 @@ class Engine:
             self.index.restore(snap)
             raise
         self.index.save()
-        self._refresh()
+        self.refresh()
         self._bump_generation()
         return ExamplesReport(file=path, rows=len(rows), added=len(prepared), unchanged=unchanged,
                               attached_by_category=by_category, benign=benign, vectors_embedded=len(prepared),
@@ -341,23 +356,27 @@ class Engine:
                 and ((e.kind == "allowed") == (kind == "allowed")) and "GLOBAL" in e.jurisdictions
                 for lang in e.languages}
         hits = self.index.search(vec, 1, keys) if keys else []
-        return self.catalog.rules[hits[0][0].rsplit("|", 1)[0]] if hits else None
+        return self.catalog.rules[parse_vector_key(hits[0][0])[0]] if hits else None
 
     def ingest_documents(self, docs: list[PolicyDocument], progress: Progress | None = None, *,
-                         supersedes: dict[str, str] | None = None, audit: dict | None = None) -> IngestReport:
-        """Store documents built in code (the eval harness builds the UDHR this way). Same guarantees
-        as `ingest`. `supersedes` maps a new rule id to the id it replaces under another name (a renamed
-        rule, found by the lifecycle's diff): the new version gets a SUPERSEDES edge to the old one.
-        `audit` (actor, action, ...) goes into the audit log entry of the write."""
+                         supersedes: dict[str, str] | None = None, audit_context: dict | None = None) -> IngestReport:
+        """Store parsed documents: validate their versions against what is stored, link terms, embed
+        (cached by text), write graph and vectors atomically, keep the documents, record the audit
+        entry. All-or-nothing. Documents identical to the stored version are a no-op. `supersedes` maps
+        a new rule id to the id it replaces under another name (a renamed rule, found by the
+        lifecycle's diff): the new version gets a SUPERSEDES edge to the old one.
+        `audit_context` (actor, action, ...) goes into the audit log entry of the write."""
         t0 = time.perf_counter()
-        with self._write_lock, self._process_lock():
-            self.reload()  # never write over what another process wrote
+        with self.transaction():
             return self._write_documents(docs, self.stored_documents(), progress, t0,
-                                         supersedes=supersedes, audit=audit)
+                                         supersedes=supersedes, audit_context=audit_context)
 
     def _write_documents(self, docs: list[PolicyDocument], stored: dict[str, PolicyDocument],
                          progress: Progress | None, t0: float, *, supersedes: dict[str, str] | None = None,
-                         audit: dict | None = None) -> IngestReport:
+                         audit_context: dict | None = None) -> IngestReport:
+        if not docs:
+            return IngestReport(policies=[], rules_written=0, rules_unchanged=0, vectors_embedded=0, languages=[],
+                                terms=0, examples=0, seconds=time.perf_counter() - t0, noop=True)
         # Documents identical to what is stored are a no-op.
         changed = [d for d in docs if _fingerprint(d) != (_fingerprint(stored[d.id]) if d.id in stored else None)]
         if not changed:
@@ -399,12 +418,12 @@ class Engine:
                 for e in self.catalog.rules.values():
                     if e.node_id in gone:
                         stale_keys.extend(vector_key(e.node_id, lg) for lg in e.languages)
-                stale_keys.extend(g for g in gone if g.startswith("example:"))
+                stale_keys.extend(g for g in gone if is_example_id(g))
                 # outgoing edges of rewritten rules are rebuilt below
                 for edge, _ in self.graph.neighbors(sorted(old_ids & new_ids), None, "out"):
                     batch.delete_edges.append((edge.src, edge.type, edge.dst))
             elif prev is not None and prev.version > d.version:
-                raise StoreError(f"{d.source.path}: policy {d.id} is at version {prev.version}; "
+                raise VersionConflict(f"{d.source.path}: policy {d.id} is at version {prev.version}; "
                                  f"cannot ingest older version {d.version}")
             elif prev is not None:
                 # a newer version: close the old rule versions, link the new ones to them
@@ -473,13 +492,11 @@ class Engine:
         self.index.save()
         _crash_point("after_index_save")
         for d in changed:
-            self._save_document(d)
-        self._refresh()
+            self.save_document(d)
+        self.refresh()
         self._bump_generation()
         if not self.in_memory:
-            from policygraph.lifecycle.audit import record_write
-
-            record_write(self.root, changed, audit)
+            audit.record_write(self.root, changed, audit_context)
         return IngestReport(
             policies=[d.id for d in docs], rules_written=rules_total,
             rules_unchanged=sum(len(d.rules()) for d in docs if d not in changed),
@@ -498,10 +515,6 @@ class Engine:
         return np.concatenate(chunks) if chunks else np.zeros((0, self.embedder.dim), np.float32)
 
     # ------------------------------------------------------------------ reads
-    def ask(self, query: ContentQuery | str, **kw) -> PolicyContext:
-        q = query if isinstance(query, ContentQuery) else ContentQuery(text=query, **kw)
-        return self.retriever.retrieve(q)
-
     def get_rule(self, rule_id: str, at: dt.date | None = None, lang: str | None = None) -> RuleView:
         at = at or dt.date.today()
         entry = self.catalog.current(rule_id, at) or (self.catalog.latest(rule_id) if at is None else None)
@@ -517,7 +530,7 @@ class Engine:
             raise NotFound(f"no rule node {node_id}")
         p = node.props
         policy = self.graph.get_node(policy_node_id(p["policy_id"]))
-        section = self.graph.get_node(f"section:{p['policy_id']}/{p['section_id']}")
+        section = self.graph.get_node(section_node_id(p["policy_id"], p["section_id"]))
         nb = self.graph.neighbors([node_id], None, "both")
         def ids(typ: str, direction: str) -> list[str]:
             out = []
@@ -541,19 +554,8 @@ class Engine:
             exceptions=ids("EXCEPTION_TO", "in"), exception_to=ids("EXCEPTION_TO", "out"),
             overrides=ids("OVERRIDES", "out"), overridden_by=ids("OVERRIDES", "in"), refers_to=ids("REFERS_TO", "out"),
             terms=ids("MENTIONS", "out"), examples=examples,
-            citation=self.citation(p, section.props["title"] if section else "", text_lang),
+            citation=citation(p, section.props["title"] if section else "", text_lang),
         )
-
-    @staticmethod
-    def citation(p: dict, section_title: str, lang: str) -> Citation:
-        span, document = None, p.get("source_path", "")
-        if p.get("span_start") is not None and lang == p.get("language"):
-            span = Span(start=p["span_start"], end=p["span_end"], line=p["span_line"])
-        elif lang in (p.get("translation_sources") or {}):  # the translation's own file and span
-            document, start, end, line = p["translation_sources"][lang]
-            span = Span(start=start, end=end, line=line)
-        return Citation(document=document, policy_id=p["policy_id"], section=section_title,
-                        version=p["version"], language=lang, span=span)
 
     def list_policies(self) -> list[PolicySummary]:
         out = []
@@ -616,19 +618,6 @@ class Engine:
         self.embedder.close()
 
 
-def _check_rule_ids(path: Path, rows: list[tuple[int, LabelledDecision]], known: set[str]) -> None:
-    from policygraph.errors import IngestError
-
-    for n, row in rows:
-        if row.rule_id is not None and row.rule_id not in known:
-            raise IngestError(str(path), f"rule_id {row.rule_id!r} is not a stored rule", n)
-
-
-def _empty_report(t0: float) -> IngestReport:
-    return IngestReport(policies=[], rules_written=0, rules_unchanged=0, vectors_embedded=0, languages=[], terms=0,
-                        examples=0, seconds=time.perf_counter() - t0, noop=True)
-
-
 def _fingerprint(doc: PolicyDocument) -> str:
     return json.dumps([doc.version, doc.status, doc.source.sha256, sorted(t.sha256 for t in doc.translations),
                        str(doc.effective_from), str(doc.effective_to)])
@@ -644,4 +633,4 @@ def _safe(name: str) -> str:
     return "".join(c if c.isalnum() or c in "-_." else "_" for c in name)
 
 
-__all__ = ["Engine", "Node", "term_node_id"]
+__all__ = ["Engine", "open_graph_store"]

@@ -1,4 +1,19 @@
-"""Errors that name what is wrong and where."""
+"""Every error PolicyGraph raises on purpose, in one place. Each names what is wrong and where.
+
+    PolicyGraphError                  base class; the CLI prints it as one line, never a traceback
+    ├── IngestError                   a file was refused (file, line, problem); nothing was stored  → HTTP 400
+    ├── NotFound                      no such rule, policy, term, draft or version                 → HTTP 404
+    ├── ContentTooLong                content over the service's length limit                      → HTTP 422
+    ├── Conflict                      the request clashes with what is stored                      → HTTP 409
+    │   ├── VersionConflict           a document older than the stored version of its policy
+    │   └── LifecycleError            a draft that is not pending, made against an old version, …
+    ├── StoreError                    a store is inconsistent or refused a write                   → HTTP 500
+    │   ├── StoreUnavailable          a store cannot be reached (Neo4j down, auth, no database)    → HTTP 503
+    │   └── DimensionMismatch         a vector index built by another embedder
+    └── AgentUnavailable              the decision agent could not be loaded                       → HTTP 503
+
+The HTTP mapping lives in `policygraph/api/errors.py`; the MCP server turns these into tool errors.
+"""
 
 from __future__ import annotations
 
@@ -25,5 +40,44 @@ class NotFound(PolicyGraphError):
     """A rule, policy or term that does not exist was asked for."""
 
 
+class ContentTooLong(PolicyGraphError):
+    """Content longer than the service accepts; `field` names the request field."""
+
+    def __init__(self, length: int, limit: int, field: str = "text") -> None:
+        self.length, self.limit, self.field = length, limit, field
+        super().__init__(f"content is {length:,} characters, over the limit of {limit:,}")
+
+
+class Conflict(PolicyGraphError):
+    """The request clashes with what is stored; sending the same request again will not help."""
+
+
+class VersionConflict(Conflict):
+    """A document is older than the stored version of its policy."""
+
+
+class LifecycleError(Conflict):
+    """A lifecycle step that does not fit the state of the draft or policy (policygraph/lifecycle)."""
+
+
 class StoreError(PolicyGraphError):
-    """A store cannot be reached or is inconsistent."""
+    """A store is inconsistent or refused a write (a bad property, a missing edge end, a failed check)."""
+
+
+class StoreUnavailable(StoreError):
+    """A store cannot be reached: the server is down, refuses the credentials or lacks the database.
+    Trying again later may work."""
+
+
+class DimensionMismatch(StoreError, ValueError):
+    """A stored vector index has another dimension than the embedder gives (built by another model)."""
+
+
+class AgentUnavailable(PolicyGraphError):
+    """The decision agent (policygraph.agent) could not be loaded."""
+
+
+__all__ = [
+    "AgentUnavailable", "Conflict", "ContentTooLong", "DimensionMismatch", "IngestError", "LifecycleError",
+    "NotFound", "PolicyGraphError", "StoreError", "StoreUnavailable", "VersionConflict",
+]

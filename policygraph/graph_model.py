@@ -1,12 +1,19 @@
 """How the domain model (DESIGN.md §2) is laid out in a `GraphStore`: node ids, labels, properties
-and edges, and the translation of a `PolicyDocument` into one atomic `GraphBatch`."""
+and edges, and the translation of a `PolicyDocument` into one atomic `GraphBatch`.
+
+This module is the only place that spells or parses a node id or a vector key:
+
+    policy:{policy_id}                 section:{policy_id}/{section_id}     term:{term_id}
+    rule:{rule_id}@{version}           example:{example_id}                 jurisdiction:{code}
+    vector key of a rule text: {rule node id}|{language};  of an example: its node id
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 import hashlib
 
-from policygraph.models import LabelledDecision, PolicyDocument, RuleDoc
+from policygraph.models import Citation, LabelledDecision, PolicyDocument, RuleDoc, Span
 from policygraph.stores.base import Edge, GraphBatch, Node
 
 EU_MEMBERS = {
@@ -52,6 +59,35 @@ def jurisdiction_node_id(code: str) -> str:
 
 def vector_key(rule_node: str, lang: str) -> str:
     return f"{rule_node}|{lang}"
+
+
+def parse_vector_key(key: str) -> tuple[str, str | None]:
+    """(node id, language) of a vector key; an example's key is its node id (language None)."""
+    node_id, sep, lang = key.rpartition("|")
+    return (node_id, lang) if sep else (key, None)
+
+
+def is_example_id(node_id_or_key: str) -> bool:
+    """Does this node id (or vector key) name a labelled example?"""
+    return node_id_or_key.startswith("example:")
+
+
+def term_id_of(node_id: str) -> str:
+    """The term id inside a term node id."""
+    return node_id.split(":", 1)[1]
+
+
+def citation(props: dict, section_title: str, lang: str) -> Citation:
+    """Where a rule node's text in `lang` comes from: the document, and the span in it when known (the
+    source text's own span, or the translation file's)."""
+    span, document = None, props.get("source_path", "")
+    if props.get("span_start") is not None and lang == props.get("language"):
+        span = Span(start=props["span_start"], end=props["span_end"], line=props["span_line"])
+    elif lang in (props.get("translation_sources") or {}):  # the translation's own file and span
+        document, start, end, line = props["translation_sources"][lang]
+        span = Span(start=start, end=end, line=line)
+    return Citation(document=document, policy_id=props["policy_id"], section=section_title,
+                    version=props["version"], language=lang, span=span)
 
 
 def jurisdiction_matches(rule_juris: list[str], query_juris: str | None) -> bool:

@@ -26,9 +26,10 @@ from typing import Any, TypeVar
 
 from pydantic import SecretStr
 
+from policygraph.engine import LAYOUT
 from policygraph.errors import StoreError
 from policygraph.settings import Settings
-from policygraph.stores.base import Edge, GraphBatch, GraphStore, Node
+from policygraph.stores.base import Edge, GraphBatch, GraphStore, Node, export_graph
 
 log = logging.getLogger(__name__)
 
@@ -43,26 +44,12 @@ READ_CHUNK = 1000
 
 def embedded_graph_path(settings: Settings) -> Path:
     """Where the embedded store of this data directory keeps its graph."""
-    from policygraph.engine import LAYOUT
-
     return settings.data_dir / LAYOUT / "graph.json"
 
 
 def _chunks(items: Sequence[T], size: int) -> Iterable[Sequence[T]]:
     for i in range(0, len(items), size):
         yield items[i : i + size]
-
-
-def export_graph(store: GraphStore) -> tuple[list[Node], list[Edge]]:
-    """Every node (ordered by label, then id) and every edge (ordered by src, type, dst) of `store`."""
-    labels = sorted(k.split(":", 1)[1] for k in store.counts() if k.startswith("node:"))
-    nodes = [n for label in labels for n in store.find_nodes(label)]
-    ids = [n.id for n in nodes]
-    edges: list[Edge] = []
-    for chunk in _chunks(ids, READ_CHUNK):
-        edges.extend(edge for edge, _ in store.neighbors(chunk, None, "out"))
-    edges.sort(key=lambda e: (e.src, e.type, e.dst))
-    return nodes, edges
 
 
 def _verify_content(target: GraphStore, nodes: list[Node], edges: list[Edge]) -> None:

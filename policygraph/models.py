@@ -11,7 +11,7 @@ Two families:
 from __future__ import annotations
 
 import datetime as dt
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -372,3 +372,18 @@ class Decision(_Model):
     llm_used: bool = False
     trace: list[TraceStep]
     rendered: list[RenderedPolicy] = Field(default_factory=list)
+
+
+class AuditEntry(BaseModel):
+    """One line of the audit log (`policygraph/audit.py`): who changed the stored corpus, how, when."""
+
+    model_config = ConfigDict(extra="forbid")
+    ts: str
+    actor: str
+    action: str
+    policy_id: str | None = None
+    version: int | None = None
+    draft_id: str | None = None
+    document_sha256: str | None = None
+    source: str | None = None
+    detail: dict[str, Any] = Field(default_factory=dict)

@@ -429,7 +429,7 @@ def _confusables(text: str) -> list[Edit]:
         dominant = max(counts, key=counts.__getitem__)
         if counts[dominant] * 2 <= sum(counts.values()):
             continue  # no strict majority: leave the word
-        for k, (ch, s) in enumerate(zip(word, scripts)):
+        for k, (ch, s) in enumerate(zip(word, scripts, strict=True)):
             if s is not None and s != dominant:
                 r = _lookalike(ch, dominant)
                 if r is not None:
@@ -550,7 +550,7 @@ def _token_bounds(text: str, a: int, b: int) -> tuple[int, int]:
 
 def _repeated(text: str) -> list[Edit]:
     edits: list[Edit] = []
-    for m, a, b in _unprotected(_REPEAT_RE, text):
+    for _m, a, b in _unprotected(_REPEAT_RE, text):
         ta, tb = _token_bounds(text, a, b)
         tok = text[ta:tb]
         if len(set(tok.lower())) == 1:

@@ -12,14 +12,21 @@ from __future__ import annotations
 import datetime as dt
 import time
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
 
 import numpy as np
 
 from policygraph.catalog import RuleEntry
 from policygraph.classifier import Prediction
-from policygraph.normalize import Normalized, normalize
-from policygraph.graph_model import jurisdiction_matches, term_node_id, vector_key
+from policygraph.corpus import Corpus
+from policygraph.graph_model import (
+    citation,
+    is_example_id,
+    jurisdiction_matches,
+    parse_vector_key,
+    term_id_of,
+    term_node_id,
+    vector_key,
+)
 from policygraph.language import UNDETERMINED, count_words, detect_language
 from policygraph.models import (
     ContentQuery,
@@ -29,10 +36,8 @@ from policygraph.models import (
     RuleHit,
     RuleRef,
 )
+from policygraph.normalize import Normalized, normalize
 from policygraph.stores.base import Node
-
-if TYPE_CHECKING:
-    from policygraph.engine import Engine
 
 
 @dataclass(frozen=True)
@@ -123,8 +128,8 @@ class RetrievalState:
 
 
 class Retriever:
-    def __init__(self, engine: Engine, weights: Weights | None = None, cache_queries: bool = False) -> None:
-        self.engine = engine
+    def __init__(self, corpus: Corpus, weights: Weights | None = None, cache_queries: bool = False) -> None:
+        self.corpus = corpus
         self.w = weights or Weights()
         self.cache_queries = cache_queries
         self._hub: dict[str, float] = {}
@@ -136,12 +141,12 @@ class Retriever:
         language is close to everything and crowds out the right rule ("hubness"); subtracting its
         centred mean similarity to the background, as CSLS does, corrects that. Recomputed when the
         catalog changes (after an ingest)."""
-        idx = self.engine.index
-        marker = self.engine.catalog.generation  # never id(): a freed catalog's id is reused
+        idx = self.corpus.index
+        marker = self.corpus.catalog.generation  # never id(): a freed catalog's id is reused
         if self._hub_for == marker:
             return self._hub
         keys = idx.keys()
-        bg_keys = [k for k in keys if k.startswith("example:")]
+        bg_keys = [k for k in keys if is_example_id(k)]
         if not keys or len(bg_keys) < 5:
             self._hub, self._hub_for = {}, marker
             return self._hub
@@ -167,7 +172,7 @@ class Retriever:
         text = n.text
         lang = q.language or detect_language(text, short=UNDETERMINED)
         linked = []
-        for lt in self.engine.linker.link(text if not n.emoji else text + " " + " ".join(n.emoji)):
+        for lt in self.corpus.linker.link(text if not n.emoji else text + " " + " ".join(n.emoji)):
             if lt.end <= len(text):
                 a, b = n.to_original(lt.start, lt.end)
             else:  # an emoji alias: point at the emoji where it was sent
@@ -185,7 +190,7 @@ class Retriever:
 
     def embed(self, st: RetrievalState) -> None:
         t = time.perf_counter()
-        emb = self.engine.embedder if self.cache_queries else self.engine.embedder.inner
+        emb = self.corpus.embedder if self.cache_queries else self.corpus.embedder.inner
         text = st.normalized.text if st.normalized is not None else st.query.text
         st.passages = split_passages(text, self.w.passage_chars, self.w.max_passages) \
             if len(text) >= self.w.passage_from else []
@@ -198,7 +203,7 @@ class Retriever:
         """Topic and violation probabilities from the heads trained on the store's labelled examples."""
         t = time.perf_counter()
         assert st.qvec is not None
-        eng = self.engine
+        eng = self.corpus
         st.prediction = eng.classifier.predict(eng.catalog, eng.index, st.qvec)
         # long content: one violating passage in a long benign story is what matters
         for i, pv in enumerate(st.passage_vectors):
@@ -215,7 +220,7 @@ class Retriever:
 
     def vector_search(self, st: RetrievalState) -> None:
         t = time.perf_counter()
-        u, eng = st.understood, self.engine
+        u, eng = st.understood, self.corpus
         assert u is not None and st.qvec is not None
         cat = eng.catalog
         # (vector, damping, grounded): the content itself; definition expansions (the content's own
@@ -248,7 +253,7 @@ class Retriever:
                 rule_hits, ex_hits = list(regrounded(rule_hits)), list(regrounded(ex_hits))
             for key, score in rule_hits:
                 score -= h * hub.get(key, 0.0)
-                node_id, lang = key.rsplit("|", 1)
+                node_id, lang = parse_vector_key(key)
                 c = self._cand(st, cat.rules[node_id])
                 if c.entry.kind != "allowed" and votes:
                     st.signals.append((score * damp, c.entry.category))
@@ -273,7 +278,7 @@ class Retriever:
     def violation_threshold(self, category: str) -> float:
         """P(violating) from which a rule of `category` applies: the classifier's own per-category
         threshold (fitted out of fold on the labelled examples), else `Weights.violation_apply`."""
-        t = self.engine.classifier.threshold(self.engine.catalog, self.engine.index, category)
+        t = self.corpus.classifier.threshold(self.corpus.catalog, self.corpus.index, category)
         return t if t is not None else self.w.violation_apply
 
     def _rule_similarity(self, st: RetrievalState, e: RuleEntry) -> tuple[float, str]:
@@ -283,7 +288,7 @@ class Retriever:
         assert st.qvec is not None
         for lang in e.languages:
             key = vector_key(e.node_id, lang)
-            v = self.engine.index.get_vector(key)
+            v = self.corpus.index.get_vector(key)
             if v is not None:
                 sim = float(v @ st.qvec) - self.w.hub * self.hubness().get(key, 0.0)
                 if sim > best:
@@ -296,7 +301,7 @@ class Retriever:
         u, pred = st.understood, st.prediction
         if pred is None or u is None or not pred.rules:
             return
-        cat = self.engine.catalog
+        cat = self.corpus.catalog
         for rule_id, _p in sorted(pred.rules.items(), key=lambda kv: -kv[1])[: self.w.rule_head_propose]:
             e = cat.current(rule_id, u.at)
             if e is None or e.node_id in st.candidates or e.kind == "allowed":
@@ -309,7 +314,7 @@ class Retriever:
 
     def term_search(self, st: RetrievalState) -> None:
         t = time.perf_counter()
-        u, eng = st.understood, self.engine
+        u, eng = st.understood, self.corpus
         assert u is not None
         term_ids = sorted({lt.term_id for lt in u.linked_terms})
         if term_ids:
@@ -317,7 +322,7 @@ class Retriever:
                 entry = eng.catalog.rules.get(node.id)
                 if entry and eng.catalog.live(entry, u.at) and jurisdiction_matches(list(entry.jurisdictions), u.jurisdiction):
                     c = self._cand(st, entry)
-                    tid = edge.dst.split(":", 1)[1]
+                    tid = term_id_of(edge.dst)
                     if tid not in c.terms:
                         c.terms.append(tid)
         st.timings["terms"] = _ms(t)
@@ -326,7 +331,7 @@ class Retriever:
         """One graph round trip for the candidates' neighbourhood: exceptions (in), overrides (in),
         references (out), mentioned terms (out); then the rule nodes themselves."""
         t = time.perf_counter()
-        u, eng = st.understood, self.engine
+        u, eng = st.understood, self.corpus
         assert u is not None and st.qvec is not None
         cat = eng.catalog
         # keep the graph work bounded: the best candidates by their raw signals
@@ -401,7 +406,7 @@ class Retriever:
     def decide(self, st: RetrievalState) -> None:
         """Verdicts, exception and override checks, and the hits returned (only what applies)."""
         t = time.perf_counter()
-        u, w, cat = st.understood, self.w, self.engine.catalog
+        u, w, cat = st.understood, self.w, self.corpus.catalog
         assert u is not None
         hits: list[RuleHit] = []
         pred = st.prediction
@@ -475,7 +480,7 @@ class Retriever:
                     oc.via.append(f"{oe.rule_id} -OVERRIDES {{{u.jurisdiction}}}-> {e.rule_id}")
                     oc.score, oc.rank = c.score + 0.001, c.rank + 0.001
                     if o not in st.nodes:
-                        n = self.engine.graph.get_node(o)
+                        n = self.corpus.graph.get_node(o)
                         if n:
                             st.nodes[o] = n
                     hits.append(self._hit(st, oc, verdict, [], []))
@@ -525,7 +530,7 @@ class Retriever:
             ev.append(Evidence(signal="vector", score=round(c.vector, 4),
                                detail=f"{where} vs rule text ({c.vector_lang or lang})"))
         if c.example:
-            ex = self.engine.catalog.examples.get(c.example_text)
+            ex = self.corpus.catalog.examples.get(c.example_text)
             ev.append(Evidence(signal="example", score=round(c.example, 4),
                                detail=f"similar to a labelled violating example ({c.example_text})"
                                if ex else "similar to a labelled violating example"))
@@ -551,7 +556,7 @@ class Retriever:
             title=(p.get("titles") or {}).get(lang) or p.get("title", ""), text=texts[lang], text_language=lang,
             score=round(c.score, 4), rank=round(c.rank, 4), verdict=verdict, evidence=ev, exceptions_checked=exc, overrides_checked=ovr,
             definitions=sorted(set(st.term_defs.get(c.entry.node_id, []))),
-            citations=[self.engine.citation(p, p.get("section_title", ""), lang)],
+            citations=[citation(p, p.get("section_title", ""), lang)],
         )
 
     def rationale(self, st: RetrievalState) -> str:
@@ -630,7 +635,7 @@ class Retriever:
             out = {c: (1 - m) * out.get(c, 0.0) + m * topic.get(c, 0.0) for c in set(out) | set(topic) if c != "none"}
         u = st.understood
         if u is not None:
-            term_cats = self.engine.catalog.term_category
+            term_cats = self.corpus.catalog.term_category
             for cat in {term_cats.get(t.term_id) for t in u.linked_terms} - {None}:
                 out[cat] = out.get(cat, 0.0) + w.term_category  # type: ignore[index]
         return out

@@ -68,5 +68,16 @@ class Settings(BaseSettings):
     llm_timeout_s: float = 5.0
 
     @classmethod
+    def from_args(cls, args: object) -> Settings:
+        """The environment's settings with a command line's `--data-dir` and `--backend` on top (every
+        command of the CLI, `serve`, `eval` and the MCP server share these two options)."""
+        kw: dict[str, object] = {}
+        if getattr(args, "data_dir", None):
+            kw["data_dir"] = Path(args.data_dir)
+        if getattr(args, "backend", None):
+            kw["graph_backend"] = args.backend
+        return cls(**kw)  # type: ignore[arg-type]
+
+    @classmethod
     def settings_customise_sources(cls, settings_cls, init_settings, env_settings, dotenv_settings, file_secret_settings):  # type: ignore[override]
         return (init_settings, env_settings, _TomlSource(settings_cls), file_secret_settings)

@@ -39,8 +39,10 @@ def make_engine(data_dir: Path, cache_dir: Path | None = None, **kw):
 
 @pytest.fixture(scope="session")
 def corpus_engine(tmp_path_factory, embedding_cache_dir):
+    from policygraph.ingest import pipeline
+
     eng = make_engine(tmp_path_factory.mktemp("corpus"), embedding_cache_dir)
-    eng.ingest([CORPUS])
+    pipeline.ingest(eng, [CORPUS])
     return eng
 
 

@@ -23,13 +23,9 @@ import pytest
 from policygraph.errors import StoreError
 from policygraph.settings import Settings
 from policygraph.stores.base import Edge, GraphBatch, GraphStore, Node
+from policygraph.stores.bolt_server import BoltServer, bolt_server_session
 from policygraph.stores.neo4j_store import Neo4jGraphStore
 from policygraph.stores.networkx_store import NetworkxGraphStore
-
-try:  # importable both as `tests.bolt_server` (tests/ a package) and `bolt_server` (rootdir mode)
-    from tests.bolt_server import BoltServer, bolt_server_session
-except ImportError:  # pragma: no cover
-    from bolt_server import BoltServer, bolt_server_session  # type: ignore[no-redef]
 
 NEO4J_URI = os.environ.get("POLICYGRAPH_NEO4J_URI")
 BACKENDS = ["networkx", "bolt"] + (["neo4j"] if NEO4J_URI else [])

@@ -16,7 +16,9 @@ from conftest import make_engine
 
 from policygraph.engine import Engine
 from policygraph.errors import IngestError
+from policygraph.ingest import pipeline
 from policygraph.models import ContentQuery
+from policygraph.retrieval import Retriever
 from policygraph.settings import PROJECT_ROOT
 
 # A small valid policy in the authoring format: a definition, an example, a prohibited rule and an
@@ -97,8 +99,7 @@ def sha(path: Path) -> str:
 def answer(eng: Engine) -> list[tuple[str, str, float]]:
     """The answer to one question. The query's embedding comes from the shared embedding cache (the
     retriever's `cache_queries` option): the graph and the vector index answering are the real ones."""
-    eng.retriever.cache_queries = True
-    ctx = eng.ask(ContentQuery(text=QUESTION))
+    ctx = Retriever(eng, cache_queries=True).retrieve(ContentQuery(text=QUESTION))
     assert ctx.rules, "the question should find test-widgets' rules"
     return [(h.rule_id, h.verdict, round(h.score, 6)) for h in ctx.rules]
 
@@ -122,7 +123,7 @@ def build_store(data_dir: Path, src_dir: Path, cache_dir: Path) -> dict:
     src = src_dir / "test-widgets.md"
     src.write_text(GOOD, encoding="utf-8")
     eng = make_engine(data_dir, cache_dir)
-    report = eng.ingest([src])
+    report = pipeline.ingest(eng, [src])
     assert report.policies == ["test-widgets"] and report.rules_written == 2
     base = state(eng)
     assert base["stats"]["rules"] == 2 and base["stats"]["vectors"] == 3  # 2 rule texts + 1 example
@@ -145,7 +146,7 @@ def refused(store, paths: list[Path]) -> IngestError:
     before = state(eng)
     assert before == store["state"], "an earlier test changed the store"
     with pytest.raises(IngestError) as info:
-        eng.ingest(paths)
+        pipeline.ingest(eng, paths)
     assert state(eng) == before
     assert (eng.root / "graph.json").read_bytes() == store["graph"]
     fresh = make_engine(store["data_dir"], store["cache"])

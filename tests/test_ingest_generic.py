@@ -1,5 +1,5 @@
 """Stories for the generic parser: real policy documents nobody wrote for PolicyGraph become a graph of
-sections and rules with spans, stable ids, categories and kinds (policygraph/ingest/generic.py)."""
+sections and rules with spans, stable ids, categories and kinds (policygraph/ingest/generic/)."""
 
 from __future__ import annotations
 
@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from policygraph.ingest.generic import parse_generic, rule_prefix
 from policygraph.errors import IngestError
+from policygraph.ingest.generic import parse_generic, rule_prefix
 from policygraph.language import detect_language
 from policygraph.models import PolicyDocument
 from policygraph.settings import Settings

@@ -18,6 +18,7 @@ import pytest
 from conftest import CORPUS, make_engine
 
 from policygraph.errors import IngestError
+from policygraph.ingest import pipeline
 
 ROWS = [
     {"text": "Pastillas de éxtasis y MDMA, envío discreto a toda Europa, pedidos por Telegram.", "language": "es",
@@ -32,7 +33,7 @@ ROWS = [
 @pytest.fixture(scope="module")
 def engine(tmp_path_factory, embedding_cache_dir):
     eng = make_engine(tmp_path_factory.mktemp("decisions"), embedding_cache_dir)
-    eng.ingest([CORPUS])
+    pipeline.ingest(eng, [CORPUS])
     return eng
 
 
@@ -45,7 +46,7 @@ def write(path, rows) -> str:
 def test_imported_decisions_become_examples_and_retrain_the_classifier(engine, tmp_path):
     before = len(engine.catalog.examples)
     heads_before = engine.classifier.heads(engine.catalog, engine.index)
-    report = engine.import_examples(write(tmp_path / "d.jsonl", ROWS))
+    report = pipeline.import_examples(engine, write(tmp_path / "d.jsonl", ROWS))
     assert (report.rows, report.added, report.unchanged) == (3, 3, 0)
     assert report.attached_by_category == 1 and report.benign == 1
     assert len(engine.catalog.examples) == before + 3
@@ -55,7 +56,7 @@ def test_imported_decisions_become_examples_and_retrain_the_classifier(engine, t
                 if engine.graph.get_node(e.node_id).props["text"] == ROWS[1]["text"])
     assert news.rule_id.startswith("RG-") and engine.catalog.latest(news.rule_id).kind == "allowed"
     assert engine.classifier.heads(engine.catalog, engine.index) is not heads_before  # retrained
-    again = engine.import_examples(write(tmp_path / "d.jsonl", ROWS))
+    again = pipeline.import_examples(engine, write(tmp_path / "d.jsonl", ROWS))
     assert (again.added, again.unchanged) == (0, 3)
 
 
@@ -63,7 +64,7 @@ def test_a_file_with_one_bad_row_changes_nothing(engine, tmp_path):
     before = dict(engine.catalog.examples)
     bad = [ROWS[0] | {"text": "Otra venta de éxtasis, distinta"}, {"text": "x", "rule_id": "NOPE-9", "label": "violating"}]
     with pytest.raises(IngestError) as e:
-        engine.import_examples(write(tmp_path / "bad.jsonl", bad))
+        pipeline.import_examples(engine, write(tmp_path / "bad.jsonl", bad))
     assert e.value.line == 2 and "NOPE-9" in e.value.problem
     assert engine.catalog.examples == before
 

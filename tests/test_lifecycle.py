@@ -19,10 +19,11 @@ from pathlib import Path
 import pytest
 from conftest import CORPUS, make_engine, real_policies_dir
 
-from policygraph.eval.devset import DevItem
 from policygraph.engine import Engine
-from policygraph.errors import NotFound
-from policygraph.lifecycle import Lifecycle, LifecycleError, render_text
+from policygraph.errors import LifecycleError, NotFound
+from policygraph.eval.devset import DevItem
+from policygraph.ingest import pipeline
+from policygraph.lifecycle import Lifecycle, render_text
 from policygraph.models import ContentQuery
 from policygraph.retrieval import Retriever, Weights
 from policygraph.settings import PROJECT_ROOT
@@ -52,7 +53,7 @@ def authored(tmp_path, embedding_cache_dir) -> tuple[Engine, Lifecycle, Path]:
     for f in FILES:
         shutil.copy(CORPUS / f, src / f)
     eng = engine(tmp_path / "data", embedding_cache_dir)
-    eng.ingest([src])
+    pipeline.ingest(eng, [src])
     return eng, Lifecycle(eng), src
 
 
@@ -197,7 +198,7 @@ def test_reuploading_an_unchanged_document_is_a_noop(authored):
     [(draft, diff)] = lc.draft([src / "privacy-personal-data.md"], author="bob")
     assert draft is None and diff.unchanged and diff.version == 2
     assert "no changes" in render_text(diff)
-    assert eng.ingest([src]).noop
+    assert pipeline.ingest(eng, [src]).noop
     assert (eng.root / "graph.json").read_bytes() == graph_before and not lc.drafts()
 
 
@@ -310,6 +311,7 @@ import sys
 from policygraph.engine import Engine
 from policygraph.lifecycle import Lifecycle
 from policygraph.settings import Settings
+from policygraph.ingest import pipeline
 eng = Engine(Settings(data_dir=sys.argv[1], embedding_cache=sys.argv[2], embedder=sys.argv[3]))
 Lifecycle(eng).publish(sys.argv[4], author="crashy")
 print("published")

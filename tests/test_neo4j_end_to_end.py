@@ -21,19 +21,17 @@ from contextlib import redirect_stdout
 from pathlib import Path
 
 import pytest
+from conftest import CORPUS
 
 from policygraph.engine import LAYOUT, Engine
 from policygraph.errors import StoreError
+from policygraph.ingest import pipeline
 from policygraph.migrate import add_migrate_parser, migrate_to_neo4j
+from policygraph.models import ContentQuery
+from policygraph.retrieval import Retriever
 from policygraph.settings import PROJECT_ROOT, Settings
+from policygraph.stores.bolt_server import BoltServer, bolt_server_session
 from policygraph.stores.neo4j_store import Neo4jGraphStore
-
-try:  # importable both as `tests.bolt_server` (tests/ a package) and `bolt_server` (rootdir mode)
-    from tests.bolt_server import BoltServer, bolt_server_session
-except ImportError:  # pragma: no cover
-    from bolt_server import BoltServer, bolt_server_session  # type: ignore[no-redef]
-
-from conftest import CORPUS
 
 pytestmark = pytest.mark.slow
 
@@ -82,13 +80,17 @@ def full(ctx) -> dict:
     return ctx.model_dump(mode="json", exclude={"timings_ms"})
 
 
+def ask(engine: Engine, text: str, jurisdiction: str | None):
+    return Retriever(engine).retrieve(ContentQuery(text=text, jurisdiction=jurisdiction))
+
+
 def answers(engine: Engine) -> list[dict]:
-    return [full(engine.ask(text, jurisdiction=j)) for text, j in QUERIES]
+    return [full(ask(engine, text, j)) for text, j in QUERIES]
 
 
 def assert_same_answers(engine: Engine, expected: list[dict]) -> None:
     for (text, j), want in zip(QUERIES, expected, strict=True):
-        got = full(engine.ask(text, jurisdiction=j))
+        got = full(ask(engine, text, j))
         sig_got = {"rules": [(r["rule_id"], r["verdict"], round(r["score"], 3)) for r in got["rules"]],
                    "categories": got["categories"]}
         sig_want = {"rules": [(r["rule_id"], r["verdict"], round(r["score"], 3)) for r in want["rules"]],
@@ -129,7 +131,7 @@ def bolt_engine(corpus_engine, embedding_cache_dir, bolt_server, tmp_path_factor
     settings = Settings(data_dir=tmp_path_factory.mktemp("bolt-data"),
                         embedding_cache=embedding_cache_dir / "embeddings.sqlite")
     eng = Engine(settings, graph=store)
-    report = eng.ingest([CORPUS])
+    report = pipeline.ingest(eng, [CORPUS])
     assert not report.noop and report.rules_written > 0
     yield eng
     eng.close()
@@ -189,7 +191,7 @@ def test_rules_and_policies_read_the_same_on_bolt(bolt_engine, corpus_engine):
 
 def test_reingesting_unchanged_corpus_on_bolt_is_a_noop(bolt_engine, corpus_engine):
     before = bolt_engine.graph.counts()
-    assert bolt_engine.ingest([CORPUS]).noop
+    assert pipeline.ingest(bolt_engine, [CORPUS]).noop
     assert bolt_engine.graph.counts() == before == corpus_engine.graph.counts()
 
 
@@ -230,7 +232,7 @@ def test_engine_on_neo4j_by_environment_alone(migrated, expected, embedding_cach
     try:
         assert isinstance(eng.graph, Neo4jGraphStore) and eng.graph.database == "migrated"
         text, j = PROBE
-        assert full(eng.ask(text, jurisdiction=j)) == expected[QUERIES.index(PROBE)]
+        assert full(ask(eng, text, j)) == expected[QUERIES.index(PROBE)]
     finally:
         eng.close()
 
@@ -286,7 +288,7 @@ def _cli_env(server: BoltServer, database: str, cache_dir: Path) -> dict[str, st
 def test_cli_ask_runs_on_neo4j(migrated, corpus_engine, bolt_server, embedding_cache_dir):
     """`policygraph --data-dir X --backend neo4j ask ...` with the server in POLICYGRAPH_NEO4J_*."""
     text, j = PROBE
-    want = corpus_engine.ask(text, jurisdiction=j).rules[0].rule_id
+    want = ask(corpus_engine, text, j).rules[0].rule_id
     proc = subprocess.run(
         [sys.executable, "-m", "policygraph.cli", "--data-dir", str(migrated["data_dir"]), "--backend", "neo4j",
          "ask", text, "--jurisdiction", j],
@@ -332,7 +334,7 @@ def test_serve_runs_on_neo4j_by_configuration(migrated, corpus_engine, embedding
     try:
         assert isinstance(engine.graph, Neo4jGraphStore) and engine.graph.database == "migrated"
         text, j = PROBE
-        want = corpus_engine.ask(text, jurisdiction=j).rules[0].rule_id
+        want = ask(corpus_engine, text, j).rules[0].rule_id
         headers = {"X-API-Key": "e2e-agent-key"}
         with TestClient(app) as client:
             r = client.get(f"/v1/rules/{want}", headers=headers)

@@ -17,7 +17,9 @@ import pytest
 from conftest import CORPUS, make_engine
 
 from policygraph.engine import Engine
+from policygraph.ingest import pipeline
 from policygraph.models import ContentQuery, Decision, RuleView
+from policygraph.retrieval import Retriever
 from policygraph.settings import PROJECT_ROOT
 
 FILES = [
@@ -37,8 +39,9 @@ QUESTIONS = [
 
 def answers(eng: Engine) -> list[list[tuple[str, str, float, str]]]:
     out = []
+    retriever = Retriever(eng)
     for q in QUESTIONS:
-        ctx = eng.ask(q)
+        ctx = retriever.retrieve(q)
         out.append([(h.rule_id, h.verdict, h.score, h.category.value) for h in ctx.rules])
     return out
 
@@ -71,7 +74,7 @@ def built(tmp_path_factory, embedding_cache_dir):
         shutil.copy(CORPUS / name, src / name)
     data_dir = tmp_path_factory.mktemp("persist-data")
     eng = make_engine(data_dir, embedding_cache_dir)
-    report = eng.ingest([src])
+    report = pipeline.ingest(eng, [src])
     assert not report.noop
     assert sorted(report.policies) == ["regulated-goods", "suicide-self-harm"]
     assert report.languages == ["ar", "en", "es"]
@@ -124,13 +127,13 @@ def test_reingesting_the_same_files_is_a_noop(built):
     report says no-op, nothing is embedded or written, and the files on disk are byte-identical."""
     eng = reopen(built)
     try:
-        report = eng.ingest([built["src"]])
+        report = pipeline.ingest(eng, [built["src"]])
         assert report.noop
         assert report.rules_written == 0 and report.vectors_embedded == 0
         assert report.rules_unchanged == 25
         assert eng.stats() == built["stats"]
         # file by file, in another order, is the same no-op
-        report = eng.ingest([built["src"] / n for n in reversed(FILES)])
+        report = pipeline.ingest(eng, [built["src"] / n for n in reversed(FILES)])
         assert report.noop
     finally:
         eng.close()

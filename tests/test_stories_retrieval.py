@@ -16,7 +16,7 @@ from conftest import CORPUS
 
 from policygraph.engine import Engine
 from policygraph.models import ContentQuery, PolicyContext, RuleHit
-from policygraph.retrieval import diversify
+from policygraph.retrieval import Retriever, diversify
 from policygraph.settings import PROJECT_ROOT
 
 DEVSET = PROJECT_ROOT / "eval" / "devset"
@@ -72,10 +72,11 @@ ALL_QUERIES = {
 def ask(corpus_engine: Engine):
     """Ask each story's question once; the contract checks reuse the answers."""
     seen: dict[str, PolicyContext] = {}
+    retriever = Retriever(corpus_engine)
 
     def _ask(name: str) -> PolicyContext:
         if name not in seen:
-            seen[name] = corpus_engine.ask(ALL_QUERIES[name])
+            seen[name] = retriever.retrieve(ALL_QUERIES[name])
         return seen[name]
 
     return _ask

@@ -6,7 +6,6 @@ One Engine per process. The agent's work is CPU-bound, so every engine call runs
 
 import contextlib
 import datetime as dt
-import json
 import logging
 from typing import Annotated, Any
 
@@ -14,13 +13,13 @@ from fastapi import Body, Depends, FastAPI, Path, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
-from starlette.datastructures import UploadFile
+from pydantic import BaseModel, ConfigDict, Field, create_model
 
 from policygraph.api.config import ApiConfig, KeyStore, Role, allows, key_id
 from policygraph.api.errors import ApiError, ErrorResponse, install_error_handlers
 from policygraph.api.middleware import BodyLimitMiddleware, KeyAuthMiddleware, Metrics, ObservabilityMiddleware
 from policygraph.api.service import PolicyService
+from policygraph.api.uploads import UPLOAD_JSON_EXAMPLE, UploadJson, read_upload
 from policygraph.engine import Engine
 from policygraph.models import ContentQuery, Decision, IngestReport, PolicySummary, RuleView
 
@@ -49,14 +48,6 @@ BATCH_EXAMPLE = {
         "value": {"items": [{"text": "Glory to the brothers who carried out the attack"},
                             {"text": "Lose 10 kg in a week: just stop eating"}]},
     }
-}
-
-UPLOAD_JSON_EXAMPLE = {
-    "filename": "gambling.md",
-    "content": "---\nid: gambling\ntitle: Gambling\ncategory: regulated_goods\nversion: 1\nlanguage: en\n---\n\n"
-               "## Online gambling\n\n### GB-1.1 Unlicensed gambling promotion\n"
-               "{kind: prohibited, severity: high, actions: [remove]}\n\n"
-               "Content that promotes unlicensed online casinos or betting services.\n",
 }
 
 DECISION_EXAMPLE = {
@@ -116,15 +107,6 @@ class BatchResponse(BaseModel):
 class PolicyList(BaseModel):
     count: int
     policies: list[PolicySummary]
-
-
-class UploadJson(BaseModel):
-    """A policy document sent as JSON; the file name's suffix picks the format."""
-
-    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [UPLOAD_JSON_EXAMPLE]})
-
-    filename: str = Field(min_length=1, max_length=255, description="e.g. gambling.md, rules.yaml")
-    content: str = Field(min_length=1, description="The document text (UTF-8)")
 
 
 class Health(BaseModel):
@@ -318,7 +300,7 @@ def create_app(engine: Engine, api_config: ApiConfig | None = None, *, service: 
         """Parse, validate and store one document (authoring-format Markdown, plain Markdown, text,
         HTML, YAML or JSON). All or nothing: a refused document answers 400 with the file, line and
         problem, and nothing stored changes. Readers see the corpus before or after, never between."""
-        filename, data = await _read_upload(request)
+        filename, data = await read_upload(request)
         try:
             report = await run_in_threadpool(svc.upload, filename, data)
         except Exception as exc:
@@ -409,36 +391,3 @@ def _warm_up(svc: PolicyService) -> None:
             svc.decide(ContentQuery(text="warm-up: is this content allowed?"))
     except Exception:
         log.warning("warm-up decision failed", exc_info=True)
-
-
-async def _read_upload(request: Request) -> tuple[str, bytes]:
-    ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
-    if ctype == "multipart/form-data":
-        try:
-            form = await request.form(max_files=1, max_fields=10)
-        except Exception as exc:  # malformed multipart
-            raise ApiError(422, "malformed_multipart", f"cannot read the multipart body: {exc}", field="file") from exc
-        try:
-            f = form.get("file")
-            if not isinstance(f, UploadFile):
-                raise ApiError(422, "missing_field", "multipart field 'file' (a file) is required", field="file")
-            return f.filename or "", await f.read()
-        finally:
-            await form.close()
-    if ctype == "application/json" or ctype.endswith("+json"):
-        raw = await request.body()
-        try:
-            data = json.loads(raw)
-        except ValueError as exc:
-            raise ApiError(422, "malformed_json", f"request body is not valid JSON: {exc}", field="body") from None
-        try:
-            up = UploadJson.model_validate(data)
-        except ValidationError as exc:
-            e = exc.errors()[0]
-            field = ".".join(str(p) for p in e["loc"]) or "body"
-            code = {"missing": "missing_field", "extra_forbidden": "unknown_field"}.get(e["type"], "invalid_field")
-            raise ApiError(422, code, f"{field}: {e['msg']}", field=field) from None
-        return up.filename, up.content.encode("utf-8")
-    raise ApiError(415, "unsupported_media_type",
-                   "send the document as multipart/form-data (field 'file') or JSON {filename, content}",
-                   field="content-type")

@@ -21,8 +21,16 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from policygraph.api.service import AgentUnavailable, ContentTooLong
-from policygraph.errors import IngestError, NotFound, PolicyGraphError
+from policygraph.errors import (
+    AgentUnavailable,
+    Conflict,
+    ContentTooLong,
+    IngestError,
+    NotFound,
+    PolicyGraphError,
+    StoreError,
+    StoreUnavailable,
+)
 
 log = logging.getLogger("api")
 
@@ -162,10 +170,31 @@ async def agent_unavailable_handler(request: Request, exc: AgentUnavailable) -> 
     return error_response(503, "not_ready", str(exc))
 
 
-async def policygraph_error_handler(request: Request, exc: PolicyGraphError) -> JSONResponse:
-    # a StoreError from ingest (e.g. an older version than the stored one) is the client's document
+async def conflict_handler(request: Request, exc: Conflict) -> JSONResponse:
+    # an older version than the stored one, a stale draft: the client's request, not the server
     _note_error(request, "conflict")
     return error_response(409, "conflict", str(exc))
+
+
+async def store_unavailable_handler(request: Request, exc: StoreUnavailable) -> JSONResponse:
+    # an outage is not the author's fault: say so, and that trying again later may work
+    log.error("store unavailable in %s %s: %s", request.method, request.url.path, exc)
+    _note_error(request, "store_unavailable")
+    return error_response(503, "store_unavailable", f"the graph store cannot be reached; try again later: {exc}",
+                          headers={"Retry-After": "5"})
+
+
+async def store_error_handler(request: Request, exc: StoreError) -> JSONResponse:
+    log.error("store error in %s %s: %s", request.method, request.url.path, exc)
+    _note_error(request, "store_error")
+    return error_response(500, "store_error", f"the store refused the operation; nothing was changed: {exc}")
+
+
+async def policygraph_error_handler(request: Request, exc: PolicyGraphError) -> JSONResponse:
+    # an error class without its own handler: a server-side problem, said in its own words
+    log.error("unmapped %s in %s %s: %s", type(exc).__name__, request.method, request.url.path, exc)
+    _note_error(request, "internal_error")
+    return error_response(500, "internal_error", str(exc))
 
 
 async def http_exception_handler(request: Request, exc: StarletteHTTPException) -> JSONResponse:
@@ -192,6 +221,9 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(NotFound, not_found_handler)  # type: ignore[arg-type]
     app.add_exception_handler(ContentTooLong, content_too_long_handler)  # type: ignore[arg-type]
     app.add_exception_handler(AgentUnavailable, agent_unavailable_handler)  # type: ignore[arg-type]
+    app.add_exception_handler(Conflict, conflict_handler)  # type: ignore[arg-type]
+    app.add_exception_handler(StoreUnavailable, store_unavailable_handler)  # type: ignore[arg-type]
+    app.add_exception_handler(StoreError, store_error_handler)  # type: ignore[arg-type]
     app.add_exception_handler(PolicyGraphError, policygraph_error_handler)  # type: ignore[arg-type]
     app.add_exception_handler(StarletteHTTPException, http_exception_handler)  # type: ignore[arg-type]
     app.add_exception_handler(Exception, unhandled_handler)

@@ -28,9 +28,11 @@ from fastapi.responses import PlainTextResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from policygraph.api.service import PolicyService, safe_filename
+from policygraph.api.uploads import read_upload
+from policygraph.eval.devset import impact_items
 from policygraph.ingest.reader import read_source
+from policygraph.lifecycle import Lifecycle
 from policygraph.lifecycle.diff import render_text
-from policygraph.lifecycle.manager import Lifecycle
 from policygraph.lifecycle.models import AuditEntry, DiffReport, Draft, EvaluationReport, History, PublishReport
 
 DRAFTS_PATH = "/v1/drafts"
@@ -89,14 +91,12 @@ def build_lifecycle_router(svc: PolicyService, *, author_role, agent_role) -> AP
     ) -> DraftResult:
         """Body: the document, as for `POST /v1/policies` (multipart field `file`, or JSON
         `{filename, content}`). Nothing is served until the draft is published."""
-        from policygraph.api.app import _read_upload
-
-        filename, data = await _read_upload(request)
+        filename, data = await read_upload(request)
         name = safe_filename(filename)
         src = read_source(name, svc.engine.settings.max_file_bytes, data=data)
 
         def work():
-            with svc._upload_lock:
+            with svc.upload_lock:
                 return lc.draft(sources=[src], policy_id=policy_id, author=_actor(request, author),
                                 effective_from=effective_from, effective_to=effective_to)
 
@@ -130,19 +130,14 @@ def build_lifecycle_router(svc: PolicyService, *, author_role, agent_role) -> AP
     def evaluate(draft_id: Annotated[str, Path(max_length=200)],
                  at: Annotated[dt.date | None, Query(description="Default: the draft's effective date")] = None,
                  scope: Annotated[Literal["all", "policy"], Query()] = "all") -> EvaluationReport:
-        items = None
-        if scope == "policy":
-            from policygraph.eval.devset import load_devset
-
-            doc = lc.load_draft(draft_id)[1]
-            items = [i for i in load_devset() if doc.category.value in i.categories]
-        return lc.evaluate(draft_id, items=items, at=at)
+        doc = lc.load_draft(draft_id)[1]
+        return lc.evaluate(draft_id, impact_items(scope, doc.category.value), at=at)
 
     @router.post(DRAFTS_PATH + "/{draft_id}/publish", response_model=PublishReport, dependencies=[author_role],
                  summary="Publish a draft (atomic)")
     def publish(request: Request, draft_id: Annotated[str, Path(max_length=200)],
                 author: Annotated[str | None, Query(max_length=128)] = None) -> PublishReport:
-        with svc._upload_lock, svc.gate.write():
+        with svc.upload_lock, svc.gate.write():
             rep = lc.publish(draft_id, author=_actor(request, author))
         svc.changed()
         return rep
@@ -159,7 +154,7 @@ def build_lifecycle_router(svc: PolicyService, *, author_role, agent_role) -> AP
                  body: Annotated[RollbackRequest, Body()],
                  author: Annotated[str | None, Query(max_length=128)] = None) -> RollbackResult:
         who = _actor(request, author)
-        with svc._upload_lock:
+        with svc.upload_lock:
             draft = lc.rollback_draft(policy_id, body.to_version, author=who, effective_from=body.effective_from)
             with svc.gate.write():
                 rep = lc.publish(draft.id, author=who)

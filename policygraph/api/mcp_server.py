@@ -28,8 +28,9 @@ from typing import Annotated
 
 from pydantic import BaseModel, Field
 
-from policygraph.api.service import ContentTooLong, PolicyService, ensure_corpus
-from policygraph.errors import NotFound
+from policygraph.api.service import PolicyService, ensure_corpus
+from policygraph.errors import ContentTooLong, NotFound
+from policygraph.lifecycle import open_engine
 from policygraph.models import (
     ContentQuery,
     PolicySummary,
@@ -195,11 +196,10 @@ def open_service(data_dir: str | None, ingest_if_empty: bool = True, max_content
     """The engine on `data_dir` (default: settings), with the bundled corpus ingested when the store is
     empty, wrapped in a PolicyService."""
     from policygraph.api.config import ApiConfig
-    from policygraph.engine import Engine
     from policygraph.settings import Settings
 
     settings = Settings(data_dir=Path(data_dir)) if data_dir else Settings()
-    engine = Engine(settings)
+    engine = open_engine(settings)
     if ingest_if_empty:
         ensure_corpus(engine)
     limit = max_content_chars or ApiConfig().max_content_chars

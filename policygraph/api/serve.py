@@ -9,7 +9,6 @@ from __future__ import annotations
 import argparse
 import logging
 import os
-from pathlib import Path
 
 log = logging.getLogger("policygraph.api.serve")
 
@@ -33,23 +32,13 @@ def _add_serve_args(s: argparse.ArgumentParser) -> None:
     s.add_argument("--log-level", default=None, choices=["debug", "info", "warning", "error"])
 
 
-def _settings(args):
-    from policygraph.settings import Settings
-
-    kw = {}
-    if getattr(args, "data_dir", None):
-        kw["data_dir"] = Path(args.data_dir)
-    if getattr(args, "backend", None):
-        kw["graph_backend"] = args.backend
-    return Settings(**kw)
-
-
 def build(args):
     """(app, api_config) for the parsed `serve` arguments; ingests the corpus on first start."""
     from policygraph.api.app import create_app
     from policygraph.api.config import ApiConfig
     from policygraph.api.service import ensure_corpus
-    from policygraph.engine import Engine
+    from policygraph.lifecycle import open_engine
+    from policygraph.settings import Settings
 
     overrides = {}
     if args.host is not None:
@@ -61,7 +50,7 @@ def build(args):
     if getattr(args, "log_level", None):
         overrides["log_level"] = args.log_level
     cfg = ApiConfig(**overrides)
-    engine = Engine(_settings(args))
+    engine = open_engine(Settings.from_args(args))
     if not args.no_ingest:
         ensure_corpus(engine)
     return create_app(engine, cfg), cfg

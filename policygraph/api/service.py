@@ -20,24 +20,12 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path, PurePath
 
-from policygraph.ingest.loader import load_documents
-from policygraph.ingest.reader import read_source
 from policygraph.engine import Engine
-from policygraph.errors import IngestError, PolicyGraphError
-from policygraph.graph_model import rule_passage
+from policygraph.errors import AgentUnavailable, ContentTooLong, IngestError
+from policygraph.ingest import pipeline
 from policygraph.models import ContentQuery, Decision, IngestReport, PolicySummary, RuleView
 
 log = logging.getLogger(__name__)
-
-
-class AgentUnavailable(PolicyGraphError):
-    """The decision agent (policygraph.agent) could not be loaded."""
-
-
-class ContentTooLong(PolicyGraphError):
-    def __init__(self, length: int, limit: int, field: str = "text") -> None:
-        self.length, self.limit, self.field = length, limit, field
-        super().__init__(f"content is {length:,} characters, over the limit of {limit:,}")
 
 
 class RWGate:
@@ -90,7 +78,8 @@ class PolicyService:
         self._agent = agent
         self._agent_error: str | None = None
         self._agent_lock = threading.Lock()
-        self._upload_lock = threading.Lock()  # one upload at a time (parse + embed + write)
+        #: one corpus change at a time through this service: an upload (parse + embed + write), a publish
+        self.upload_lock = threading.Lock()
         #: bumped after every upload that changed something
         self.generation = 0
         self.started = time.time()
@@ -183,38 +172,20 @@ class PolicyService:
     # ------------------------------------------------------------------ upload
     def upload(self, filename: str, data: bytes) -> IngestReport:
         """Ingest one uploaded document. Raises IngestError (file, line, problem) when it is refused;
-        then nothing changes. Readers see the corpus before or after the upload, never between."""
+        then nothing changes. Readers see the corpus before or after the upload, never between: the
+        document is parsed, validated and embedded while they go on, and written (not parsed again)
+        in the short exclusive phase."""
         name = safe_filename(filename)
-        max_bytes = self.engine.settings.max_file_bytes
-        src = read_source(name, max_bytes, data=data)
-        with self._upload_lock:
-            self._prepare(src)
+        upload = pipeline.Upload(self.engine, name, data)
+        with self.upload_lock:
+            upload.prepare(self.gate.read)
             with self.gate.write():
-                report = self.engine.ingest(sources=[src])
+                report = upload.write()
             if not report.noop:
                 self.changed()
         log.info("upload %s: %d policies, %d rules written%s", name, len(report.policies), report.rules_written,
                  " (unchanged)" if report.noop else "")
         return report
-
-    def _prepare(self, src) -> None:
-        """Parse and validate the upload against the stored corpus and embed its texts into the
-        engine's embedding cache, outside the exclusive phase. Raises IngestError like `ingest`."""
-        eng = self.engine
-        with self.gate.read():
-            stored = eng.stored_documents()
-            known_rules = set(eng.catalog.by_rule_id)
-        docs = load_documents((), max_bytes=eng.settings.max_file_bytes, sources=[src],
-                              known_rule_ids=known_rules, known_policy_ids=set(stored), existing=stored)
-        passages = [rule_passage(r, lang) for d in docs for r in d.rules() for lang in r.text]
-        examples = [ex.text for d in docs for ex in d.examples]
-        try:
-            if passages:
-                eng.embedder.embed_passages(passages)
-            if examples:
-                eng.embedder.embed_queries(examples)
-        except Exception:  # only a warm-up: the engine embeds what is missing itself
-            log.warning("pre-embedding the upload failed; the engine will embed it", exc_info=True)
 
 
 def safe_filename(filename: str) -> str:
@@ -234,5 +205,5 @@ def ensure_corpus(engine: Engine) -> None:
         log.warning("no policies stored and no bundled corpus at %s", corpus)
         return
     log.warning("first start: ingesting the bundled corpus from %s (embeddings are cached afterwards)", corpus)
-    report = engine.ingest([corpus])
+    report = pipeline.ingest(engine, [corpus])
     log.warning("ingested %d policies, %d rules in %.1fs", len(report.policies), report.rules_written, report.seconds)

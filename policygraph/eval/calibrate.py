@@ -55,12 +55,11 @@ def fit_items(settings):
 
 
 def score(engine, weights, dev, mj) -> tuple[dict, list]:
-    from policygraph.eval import external as X
     from policygraph.agent import PolicyAgent
+    from policygraph.eval import external as X
     from policygraph.retrieval import Retriever
 
-    engine.retriever = Retriever(engine, weights, cache_queries=True)
-    agent = PolicyAgent(engine)
+    agent = PolicyAgent(engine, Retriever(engine, weights, cache_queries=True))
     rows = []
 
     def collect(items):
@@ -85,8 +84,8 @@ def score(engine, weights, dev, mj) -> tuple[dict, list]:
 
 def _answer_with_features(agent, item):
     """The agent's answer and, per returned rule, (features, right?) for the confidence fit."""
-    from policygraph.eval.external import Answer
     from policygraph.confidence import features
+    from policygraph.eval.external import Answer
     from policygraph.models import ContentQuery
     from policygraph.retrieval import RetrievalState
 

@@ -12,8 +12,13 @@ from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from pydantic import BaseModel
+
+if TYPE_CHECKING:
+    from policygraph.corpus import Corpus
+    from policygraph.retrieval import Retriever
 
 DEVSET_DIR = Path(__file__).resolve().parent / "devset"
 
@@ -38,6 +43,13 @@ def load_devset(path: Path | None = None) -> list[DevItem]:
             if line.strip():
                 items.append(DevItem.model_validate_json(line))
     return items
+
+
+def impact_items(scope: str = "all", category: str | None = None) -> list[DevItem]:
+    """The dev-set items a draft's impact is measured on (`Lifecycle.evaluate`): all of them, or with
+    scope "policy" those of the draft's category."""
+    items = load_devset()
+    return [i for i in items if category in i.categories] if scope == "policy" else items
 
 
 @dataclass
@@ -156,16 +168,20 @@ def run_devset(system: str, predict: Callable[[DevItem], Prediction], items: lis
 VECTOR_APPLIES = 0.85
 
 
-def engine_predictor(engine, mode: str = "hybrid") -> Callable[[DevItem], Prediction]:
+def engine_predictor(engine: Corpus, mode: str = "hybrid", retriever: Retriever | None = None
+                     ) -> Callable[[DevItem], Prediction]:
     """`vector`: rule-text vectors only; `hybrid`: the engine's retrieval (vectors, examples, terms,
-    graph); `agent`: the LangGraph agent."""
+    graph); `agent`: the LangGraph agent. `retriever` (default: a fresh one, default weights) is the
+    retrieval every mode runs on."""
+    # imported here, not at the top: the lifecycle reads the dev set through this module and should
+    # not pay for LangGraph
+    from policygraph.agent import PolicyAgent
     from policygraph.models import ContentQuery
-    from policygraph.retrieval import RetrievalState
+    from policygraph.retrieval import RetrievalState, Retriever
 
+    retr = retriever or Retriever(engine)
     if mode == "agent":
-        from policygraph.agent import PolicyAgent
-
-        agent = PolicyAgent(engine)
+        agent = PolicyAgent(engine, retr)
 
         def predict_agent(item: DevItem) -> Prediction:
             t = time.perf_counter()
@@ -177,8 +193,6 @@ def engine_predictor(engine, mode: str = "hybrid") -> Callable[[DevItem], Predic
                               confidence=[x.confidence for x in kept])
 
         return predict_agent
-
-    retr = engine.retriever
 
     def predict(item: DevItem) -> Prediction:
         t = time.perf_counter()
@@ -245,7 +259,7 @@ if __name__ == "__main__":  # quick look: python -m policygraph.eval.devset DATA
     from policygraph.engine import Engine
     from policygraph.settings import Settings
 
-    eng = Engine(Settings(data_dir=Path(sys.argv[1])) if len(sys.argv) > 1 else Settings())
+    eng = Engine(Settings(data_dir=Path(sys.argv[1])) if len(sys.argv) > 1 else Settings())  # read only
     items = load_devset()
     reps = [run_devset(m, engine_predictor(eng, m), items, progress=True) for m in ("vector", "hybrid")]
     sums = [r.summary() for r in reps]

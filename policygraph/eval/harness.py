@@ -25,6 +25,7 @@ import time
 from pathlib import Path
 
 from policygraph.eval.udhr import QUICK_LANGS
+from policygraph.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -65,9 +66,10 @@ TOLERANCES: list[tuple[str, str, float]] = [
 
 def corpus_engine(settings, progress: bool = True):
     """The engine on the user's data dir; the bundled corpus is ingested when it holds no policy."""
-    from policygraph.engine import Engine
+    from policygraph.ingest import pipeline
+    from policygraph.lifecycle import open_engine
 
-    eng = Engine(settings)
+    eng = open_engine(settings)
     if not eng.catalog.rules:
         log.info("no policies in %s: ingesting the bundled corpus from %s", settings.data_dir, settings.corpus_dir)
         bar = None
@@ -75,7 +77,7 @@ def corpus_engine(settings, progress: bool = True):
             from policygraph.eval.udhr import _IngestBar
 
             bar = _IngestBar(True, "corpus · embed rules")
-        eng.ingest([settings.corpus_dir], progress=bar)
+        pipeline.ingest(eng, [settings.corpus_dir], progress=bar)
         if bar:
             bar.close()
     return eng
@@ -89,27 +91,23 @@ def run_devset_suite(engine, systems=SYSTEMS, progress: bool = True, split: str 
     from policygraph.retrieval import Retriever
 
     items = split_items(load_devset(), split)
-    saved = engine.retriever
-    engine.retriever = Retriever(engine, saved.w, cache_queries=True)
+    retriever = Retriever(engine, cache_queries=True)
     out: dict = {"items": len(items), "split": split, "systems": {}, "notes": []}
     t0 = time.perf_counter()
-    try:
-        for mode in systems:
-            try:
-                predict = engine_predictor(engine, mode)
-            except ImportError as exc:
-                out["notes"].append(f"{mode} skipped: cannot import it ({exc})")
-                continue
-            except Exception as exc:
-                out["notes"].append(f"{mode} skipped: constructing it failed ({type(exc).__name__}: {exc})")
-                continue
-            try:
-                out["systems"][mode] = run_devset(mode, predict, items, progress=progress).summary()
-            except Exception as exc:
-                log.exception("dev set run failed for %s", mode)
-                out["notes"].append(f"{mode} failed ({type(exc).__name__}: {exc})")
-    finally:
-        engine.retriever = saved
+    for mode in systems:
+        try:
+            predict = engine_predictor(engine, mode, retriever)
+        except ImportError as exc:
+            out["notes"].append(f"{mode} skipped: cannot import it ({exc})")
+            continue
+        except Exception as exc:
+            out["notes"].append(f"{mode} skipped: constructing it failed ({type(exc).__name__}: {exc})")
+            continue
+        try:
+            out["systems"][mode] = run_devset(mode, predict, items, progress=progress).summary()
+        except Exception as exc:
+            log.exception("dev set run failed for %s", mode)
+            out["notes"].append(f"{mode} failed ({type(exc).__name__}: {exc})")
     if out["systems"]:
         out["table_md"] = format_table(list(out["systems"].values()))
     out["seconds"] = round(time.perf_counter() - t0, 2)
@@ -119,8 +117,8 @@ def run_devset_suite(engine, systems=SYSTEMS, progress: bool = True, split: str 
 def run_external_suite(engine, settings, split: str = "report", progress: bool = True,
                        limit_per_language: int | None = None) -> dict:
     """Suite `external`: Multilingual HateCheck and MultiJail (policygraph/eval/external.py), on one half."""
-    from policygraph.eval import external as X
     from policygraph.agent import PolicyAgent
+    from policygraph.eval import external as X
 
     reason = X.missing_reason(settings.shared_data)
     if reason:
@@ -147,10 +145,10 @@ def run_adversarial_suite(engine, settings, split: str = "report", progress: boo
                           limit: int | None = None) -> dict:
     """Suite `adversarial`: every item of the dev set and the external sets (one half), perturbed by each
     attack of policygraph/eval/adversarial.py; top-3 on the perturbed item against the clean one."""
+    from policygraph.agent import PolicyAgent
     from policygraph.eval import adversarial as A
     from policygraph.eval import external as X
     from policygraph.eval.devset import load_devset, split_items
-    from policygraph.agent import PolicyAgent
 
     agent = PolicyAgent(engine)
     predict = X.agent_predictor(agent)
@@ -416,24 +414,13 @@ def add_eval_parser(sub) -> argparse.ArgumentParser:
     return s
 
 
-def _settings_from(args):
-    from policygraph.settings import Settings
-
-    kw = {}
-    if getattr(args, "data_dir", None):
-        kw["data_dir"] = Path(args.data_dir)
-    if getattr(args, "backend", None):
-        kw["graph_backend"] = args.backend
-    return Settings(**kw)
-
-
 def _split(s: str | None) -> list[str] | None:
     return [x.strip() for x in s.split(",") if x.strip()] if s else None
 
 
 def cmd_eval(args) -> int:
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
-    settings = _settings_from(args)
+    settings = Settings.from_args(args)
     suites = args.suite or ["all"]
     suites = list(SUITES) if "all" in suites else suites
     report, code = run_eval(settings, suites, quick=args.quick, out_dir=args.out, compare=args.compare,

@@ -301,7 +301,7 @@ def chart_latency(lat: dict, path: Path) -> Path:
     a1.set_title("Hybrid retrieval, per stage")
     a1.legend(fontsize=8)
     rows = [(n, s["total"]) for n, s in systems.items()]
-    for n, s in systems.items():
+    for s in systems.values():
         for node, p in (s.get("nodes") or {}).items():
             rows.append((f"agent · {node}", p))
     y = np.arange(len(rows))

@@ -11,8 +11,8 @@ from typing import Any
 
 import yaml
 
-from policygraph.ingest.reader import SourceFile
 from policygraph.errors import IngestError
+from policygraph.ingest.reader import SourceFile
 
 RULE_ID_RE = re.compile(r"^[A-Z]{2,4}-\d+(?:\.\d+)*(?:-[A-Z0-9]+)?$")
 RULE_HEADING_RE = re.compile(r"^###\s+(\S+)\s*(.*?)\s*$")

@@ -15,12 +15,19 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from policygraph.errors import IngestError
 from policygraph.ingest.authoring import RULE_ID_RE, ParsedFile, parse_authoring_markdown, parse_structured, slugify
 from policygraph.ingest.reader import SUFFIX_FORMATS, SourceFile, read_source
-from policygraph.errors import IngestError
 from policygraph.language import detect_language
 from policygraph.models import (
-    ExampleDoc, PolicyDocument, RuleDoc, SectionDoc, SourceInfo, Span, TermDoc, TranslationSource,
+    ExampleDoc,
+    PolicyDocument,
+    RuleDoc,
+    SectionDoc,
+    SourceInfo,
+    Span,
+    TermDoc,
+    TranslationSource,
 )
 from policygraph.taxonomy import ACTIONS, RULE_KINDS, SEVERITIES, Category
 

@@ -6,7 +6,7 @@ State on disk, next to the engine's stores (`<data_dir>/v1/`):
   was drafted from, who and when. Drafts are never in the graph or the vector index, so `ask` and the
   API's readers cannot see them.
 * `documents/<policy>/v<N>.json` — every published version (the engine's own store, kept forever).
-* `lifecycle/audit.jsonl` — append-only audit log (policygraph/lifecycle/audit.py).
+* `lifecycle/audit.jsonl` — append-only audit log (policygraph/audit.py).
 * `lifecycle/publishing.json` — the publish journal: present only while a publish runs.
 
 **Publishing** is the engine's versioned write (`Engine.ingest_documents`): the graph write is the
@@ -26,15 +26,17 @@ import hashlib
 import json
 import logging
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from contextlib import AbstractContextManager
 from pathlib import Path
+from typing import Protocol
 
-from policygraph.ingest.loader import load_documents
-from policygraph.ingest.reader import SourceFile, read_source
-from policygraph.errors import IngestError, NotFound, PolicyGraphError
+from policygraph import audit
+from policygraph.engine import Engine
+from policygraph.errors import IngestError, LifecycleError, NotFound
 from policygraph.graph_model import policy_node_id, rule_passage
-from policygraph.lifecycle import audit
+from policygraph.ingest import pipeline
+from policygraph.ingest.reader import SourceFile
 from policygraph.lifecycle.diff import diff_documents, find_conflicts, render_text
 from policygraph.lifecycle.models import (
     AuditEntry,
@@ -46,15 +48,30 @@ from policygraph.lifecycle.models import (
     PublishReport,
     VersionInfo,
 )
-from policygraph.models import PolicyDocument
+from policygraph.models import ContentQuery, PolicyDocument
+from policygraph.retrieval import Retriever
+from policygraph.settings import Settings
 from policygraph.stores.networkx_store import atomic_write_bytes
 
 log = logging.getLogger(__name__)
-GENERIC_FORMATS = ("markdown", "text", "html")
 
 
-class LifecycleError(PolicyGraphError):
-    """A lifecycle step refused (stale draft, a date that would rewrite history, ...): HTTP 409."""
+class ImpactProbe(Protocol):
+    """One piece of content a draft's impact is measured on (a dev-set item, `policygraph/eval/devset`):
+    the rules it should bring up when `expect` is "applies"."""
+
+    @property
+    def id(self) -> str: ...
+    @property
+    def text(self) -> str: ...
+    @property
+    def language(self) -> str | None: ...
+    @property
+    def jurisdiction(self) -> str | None: ...
+    @property
+    def rule_ids(self) -> list[str]: ...
+    @property
+    def expect(self) -> str: ...
 
 
 def content_hash(doc: PolicyDocument) -> str:
@@ -73,7 +90,7 @@ def _today() -> dt.date:
 
 
 class Lifecycle:
-    def __init__(self, engine, *, read_gate: Callable[[], AbstractContextManager] | None = None) -> None:
+    def __init__(self, engine: Engine, *, read_gate: Callable[[], AbstractContextManager] | None = None) -> None:
         if engine.in_memory or engine.docs_dir is None:
             raise LifecycleError("the policy lifecycle needs an on-disk data directory")
         self.engine = engine
@@ -98,35 +115,15 @@ class Lifecycle:
     # ------------------------------------------------------------------ parsing an upload
     def parse(self, paths: Iterable[str | Path] = (), *, sources: list[SourceFile] | None = None,
               policy_id: str | None = None) -> list[PolicyDocument]:
-        """Parse and validate documents as `ingest` would. With `policy_id`, documents without
-        PolicyGraph markup (Markdown, text, HTML) are parsed as a version of that policy."""
+        """Parse and validate documents as `ingest` would (`policygraph/ingest/pipeline.py`). With
+        `policy_id`, documents without PolicyGraph markup (Markdown, text, HTML) are parsed as a
+        version of that policy."""
         eng = self.engine
-        max_bytes = eng.settings.max_file_bytes
         if sources is None:
-            from policygraph.ingest.loader import expand_paths
-
-            sources = [read_source(p, max_bytes) for p in expand_paths(paths)]
+            sources = pipeline.read_sources(paths, eng.settings.max_file_bytes)
         with self.read_gate():
-            stored = eng.stored_documents()
-            known_rules = set(eng.catalog.by_rule_id)
-        docs: list[PolicyDocument] = []
-        rest = []
-        for src in sources:
-            if policy_id and src.format in GENERIC_FORMATS:
-                from policygraph.ingest.generic import parse_generic
-
-                base = stored.get(policy_id)
-                docs.append(parse_generic(src.text, path=src.path, fmt=src.format, sha256=src.sha256,  # type: ignore[arg-type]
-                                          policy_id=policy_id, version=base.version + 1 if base else 1))
-            else:
-                rest.append(src)
-        if rest:
-            docs.extend(load_documents((), max_bytes=max_bytes, sources=rest, known_rule_ids=known_rules,
-                                       known_policy_ids=set(stored), existing=stored))
-        if policy_id:
-            for d in docs:
-                if d.id != policy_id:
-                    raise IngestError(d.source.path, f"the document is policy {d.id!r}, not {policy_id!r}")
+            stored, catalog = eng.stored_documents(), eng.catalog
+        docs = pipeline.parse(eng, sources, policy_id=policy_id, stored=stored, known_rules=set(catalog.by_rule_id))
         ids = [d.id for d in docs]
         if len(set(ids)) != len(ids):
             raise IngestError(docs[0].source.path, "several documents are versions of the same policy: draft them one at a time")
@@ -274,7 +271,7 @@ class Lifecycle:
                 for d in docs]
 
     def discard(self, draft_id: str, author: str | None = None) -> Draft:
-        with self.engine._write_lock:
+        with self.engine.transaction():
             draft, doc = self.load_draft(draft_id)
             if draft.status != "pending":
                 raise LifecycleError(f"draft {draft_id} is {draft.status}, not pending")
@@ -296,7 +293,7 @@ class Lifecycle:
         eng = self.engine
         author = author or audit.default_actor()
         t0 = time.perf_counter()
-        with eng._write_lock:
+        with eng.transaction():
             draft, doc = self.load_draft(draft_id)
             if draft.status != "pending":
                 raise LifecycleError(f"draft {draft_id} is {draft.status}, not pending")
@@ -318,7 +315,7 @@ class Lifecycle:
                                               detail={"from_version": cur_v}))
             misses = eng.embedder.misses
             try:
-                rep = eng.ingest_documents([pub], supersedes=renames, audit={
+                rep = eng.ingest_documents([pub], supersedes=renames, audit_context={
                     "actor": author, "action": action, "draft_id": draft_id, "from_version": cur_v,
                     "counts": draft.diff.counts, **({"rollback_of": draft.rollback_of} if draft.rollback_of else {})})
             except BaseException as exc:
@@ -412,38 +409,20 @@ class Lifecycle:
         return audit.read(self.engine.root, policy_id, limit)
 
     # ------------------------------------------------------------------ evaluate a draft
-    def shadow_engine(self, docs: list[PolicyDocument], supersedes: dict[str, str] | None = None):
+    def shadow_engine(self, docs: list[PolicyDocument], supersedes: dict[str, str] | None = None) -> Engine:
         """An in-memory copy of the live engine with `docs` published into it (nothing on disk
         changes). Vectors come from the live index and the shared embedding cache."""
-        from policygraph.engine import Engine
-        from policygraph.migrate import export_graph
-        from policygraph.retrieval import Retriever
-        from policygraph.stores.base import GraphBatch
-        from policygraph.stores.networkx_store import NetworkxGraphStore
-
-        eng = self.engine
-        sh = Engine(eng.settings.model_copy(update={"embedding_cache": None}), graph=NetworkxGraphStore(None),
-                    embedder=eng.embedder, in_memory=True)
         with self.read_gate():
-            nodes, edges = export_graph(eng.graph)
-            snap = eng.index.snapshot()
-            stored = eng.stored_documents()
-        sh.graph.apply(GraphBatch(nodes=nodes, edges=edges))
-        sh.index.restore(snap)
-        sh._mem_docs = stored  # type: ignore[attr-defined]
-        sh._refresh()
-        sh.retriever = Retriever(sh)
+            shadow = self.engine.in_memory_copy()
         if docs:
-            sh.ingest_documents(docs, supersedes=supersedes)
-        return sh
+            shadow.ingest_documents(docs, supersedes=supersedes)
+        return shadow
 
-    def evaluate(self, draft_id: str, *, items=None, at: dt.date | None = None) -> EvaluationReport:
-        """Runs the dev set (policygraph/eval/devset) against the current corpus and against the corpus with the
-        draft published, at the draft's effective date; lists the content whose applicable rules
-        (rule id and verdict, `not_applicable` left out) change."""
-        from policygraph.models import ContentQuery
-        from policygraph.retrieval import Retriever
-
+    def evaluate(self, draft_id: str, items: Sequence[ImpactProbe], *, at: dt.date | None = None
+                 ) -> EvaluationReport:
+        """Runs `items` (the dev set, `policygraph/eval/devset`, given by the caller) against the current
+        corpus and against the corpus with the draft published, at the draft's effective date; lists the
+        content whose applicable rules (rule id and verdict, `not_applicable` left out) change."""
         t0 = time.perf_counter()
         draft, doc = self.load_draft(draft_id)
         with self.read_gate():
@@ -453,20 +432,17 @@ class Lifecycle:
         if pub.effective_from is None and current is not None:
             pub.effective_from = _today()
         when = at or max(pub.effective_from or _today(), _today())
-        if items is None:
-            from policygraph.eval.devset import load_devset
-
-            items = load_devset()
         renames = {c.rule_id: c.old_rule_id for c in draft.diff.changes if "renamed" in c.kinds and c.old_rule_id}
         shadow = self.shadow_engine([pub], renames)
         live = Retriever(self.engine, cache_queries=True)  # query vectors land in the cache the shadow reads
+        draft_retriever = Retriever(shadow)
         out: list[ImpactItem] = []
         recall = {"current": [], "draft": []}
         for it in items:
             q = ContentQuery(text=it.text, language=it.language, jurisdiction=it.jurisdiction, at=when)
             with self.read_gate():
                 a = live.retrieve(q)
-            b = shadow.ask(q)
+            b = draft_retriever.retrieve(q)
             sa = sorted(f"{h.rule_id}:{h.verdict}" for h in a.rules if h.verdict != "not_applicable")
             sb = sorted(f"{h.rule_id}:{h.verdict}" for h in b.rules if h.verdict != "not_applicable")
             if it.rule_ids and it.expect == "applies":
@@ -494,9 +470,18 @@ def _mean(xs: list[float]) -> float | None:
 # --------------------------------------------------------------------------- crash recovery
 
 
-def recover_interrupted_publish(engine) -> str | None:
-    """Called by `Engine.__init__` when a publish journal is left over (the process died while
-    publishing). Returns "completed" or "rolled_back" (None when there was nothing to do)."""
+def open_engine(settings: Settings) -> Engine:
+    """Open a data dir for writing: the engine, with an interrupted publish (the process died while
+    publishing) settled before anyone reads. What the CLI, the API and the MCP server open."""
+    engine = Engine(settings)
+    if not engine.in_memory:
+        recover_interrupted_publish(engine)
+    return engine
+
+
+def recover_interrupted_publish(engine: Engine) -> str | None:
+    """Settle a publish journal left over by a crash. Returns "completed" or "rolled_back" (None when
+    there was nothing to do)."""
     jpath = engine.root / "lifecycle" / "publishing.json"
     try:
         j = json.loads(jpath.read_text(encoding="utf-8"))
@@ -521,7 +506,7 @@ def recover_interrupted_publish(engine) -> str | None:
             pub.status = "published"
             if j.get("effective_from"):
                 pub.effective_from = dt.date.fromisoformat(j["effective_from"])
-            engine._save_document(pub)
+            engine.save_document(pub)
         if draft is not None and draft.status == "pending":
             draft.status, draft.published_at, draft.published_by = "published", audit.now(), j.get("actor")
             lc._save_draft(draft, doc)
@@ -545,4 +530,4 @@ def recover_interrupted_publish(engine) -> str | None:
     return outcome
 
 
-__all__ = ["Lifecycle", "LifecycleError", "content_hash", "recover_interrupted_publish", "render_text"]
+__all__ = ["ImpactProbe", "Lifecycle", "content_hash", "open_engine", "recover_interrupted_publish", "render_text"]

@@ -88,18 +88,6 @@ class Draft(_Model):
     diff: DiffReport
 
 
-class AuditEntry(_Model):
-    ts: str
-    actor: str
-    action: str
-    policy_id: str | None = None
-    version: int | None = None
-    draft_id: str | None = None
-    document_sha256: str | None = None
-    source: str | None = None
-    detail: dict[str, Any] = Field(default_factory=dict)
-
-
 class VersionInfo(_Model):
     version: int
     effective_from: dt.date | None

@@ -101,12 +101,26 @@ class VectorIndex(Protocol):
         """The `k` nearest keys with their scores, best first. When `allowed` is given, only those keys
         are candidates: the filter applies before top-k, not after."""
 
+    def search_many(
+        self, vectors: np.ndarray, k: int, allowed: set[str] | None = None
+    ) -> list[list[tuple[str, float]]]:
+        """`search` for each row of `vectors`, in one call."""
+
+    def get_vector(self, key: str) -> np.ndarray | None:
+        """The stored vector of `key` (None when absent)."""
+
     def keys(self) -> list[str]: ...
 
     def __len__(self) -> int: ...
 
     def save(self) -> None:
         """Persist atomically (no-op for an in-memory index)."""
+
+    def snapshot(self) -> tuple:
+        """An opaque copy of the whole index, for `restore` after a failed write."""
+
+    def restore(self, snap: tuple) -> None:
+        """Go back to a `snapshot`."""
 
 
 @runtime_checkable
@@ -120,3 +134,20 @@ class Embedder(Protocol):
     def embed_queries(self, texts: Sequence[str]) -> np.ndarray: ...
 
     def embed_passages(self, texts: Sequence[str]) -> np.ndarray: ...
+
+
+#: how many node ids one `neighbors` call reads when a whole graph is exported
+EXPORT_CHUNK = 1000
+
+
+def export_graph(store: GraphStore) -> tuple[list[Node], list[Edge]]:
+    """Every node (ordered by label, then id) and every edge (ordered by src, type, dst) of `store`:
+    a whole-graph copy through the protocol, for migration and for in-memory copies of a corpus."""
+    labels = sorted(k.split(":", 1)[1] for k in store.counts() if k.startswith("node:"))
+    nodes = [n for label in labels for n in store.find_nodes(label)]
+    ids = [n.id for n in nodes]
+    edges: list[Edge] = []
+    for i in range(0, len(ids), EXPORT_CHUNK):
+        edges.extend(edge for edge, _ in store.neighbors(ids[i : i + EXPORT_CHUNK], None, "out"))
+    edges.sort(key=lambda e: (e.src, e.type, e.dst))
+    return nodes, edges

@@ -18,13 +18,10 @@ from pathlib import Path
 import faiss
 import numpy as np
 
+from policygraph.errors import DimensionMismatch
 from policygraph.stores.networkx_store import atomic_write_bytes
 
 log = logging.getLogger(__name__)
-
-
-class DimensionMismatch(ValueError):
-    """The stored index was built by an embedder of another dimension."""
 
 
 def gpu_count() -> int:

@@ -38,7 +38,7 @@ from typing import TYPE_CHECKING, Any, Self, TypeVar
 import neo4j
 from neo4j import exceptions as nx4j
 
-from policygraph.errors import StoreError
+from policygraph.errors import StoreError, StoreUnavailable
 from policygraph.stores.base import Direction, Edge, GraphBatch, Node
 
 if TYPE_CHECKING:
@@ -230,7 +230,7 @@ class Neo4jGraphStore:
         self._labels_lock = threading.Lock()
         scheme = uri.partition("://")[0] if "://" in uri else ""
         if scheme not in URI_SCHEMES:
-            raise StoreError(
+            raise StoreUnavailable(
                 f"cannot connect to Neo4j at {uri}: the URI must start with one of "
                 + ", ".join(f"{s}://" for s in URI_SCHEMES)
             )
@@ -243,7 +243,7 @@ class Neo4jGraphStore:
                 max_transaction_retry_time=0,
             )
         except (ValueError, nx4j.ConfigurationError, nx4j.DriverError) as exc:
-            raise StoreError(f"cannot connect to Neo4j at {uri}: invalid URI or settings: {exc}") from exc
+            raise StoreUnavailable(f"cannot connect to Neo4j at {uri}: invalid URI or settings: {exc}") from exc
         try:
             try:
                 self._driver.verify_connectivity()  # once: an unreachable server fails fast
@@ -271,11 +271,13 @@ class Neo4jGraphStore:
     def _error(self, exc: Exception) -> StoreError:
         where = f"Neo4j at {self.uri}"
         if isinstance(exc, nx4j.AuthError):
-            return StoreError(f"cannot connect to {where}: authentication failed for user {self.user!r}: {exc}")
+            return StoreUnavailable(f"cannot connect to {where}: authentication failed for user {self.user!r}: {exc}")
         if isinstance(exc, (nx4j.ServiceUnavailable, nx4j.SessionExpired)):
-            return StoreError(f"cannot connect to {where}: {exc}")
+            return StoreUnavailable(f"cannot connect to {where}: {exc}")
         if isinstance(exc, nx4j.ClientError) and "DatabaseNotFound" in str(exc.code or ""):
-            return StoreError(f"cannot connect to {where}: database {self.database!r} does not exist: {exc}")
+            return StoreUnavailable(f"cannot connect to {where}: database {self.database!r} does not exist: {exc}")
+        if isinstance(exc, RETRYABLE):  # still failing after our retries: the server is not serving
+            return StoreUnavailable(f"{where} (database {self.database!r}) keeps failing: {type(exc).__name__}: {exc}")
         return StoreError(f"{where} (database {self.database!r}): {type(exc).__name__}: {exc}")
 
     def _retrying(self, fn: Callable[[], T], also_retry: tuple[type[Exception], ...] = ()) -> T:

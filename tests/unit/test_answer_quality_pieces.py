@@ -9,11 +9,11 @@ import json
 import numpy as np
 import pytest
 
-from policygraph.eval.external import Answer, ExternalItem, Scored, consistency, reliability, split_of
-from policygraph.ingest.labelled import read_labelled
 from policygraph.catalog import Catalog, ExampleEntry
 from policygraph.classifier import ContentClassifier
 from policygraph.errors import IngestError
+from policygraph.eval.external import Answer, ExternalItem, Scored, consistency, reliability, split_of
+from policygraph.ingest.labelled import read_labelled
 from policygraph.retrieval import diversify, split_passages
 from policygraph.stores.faiss_index import FaissVectorIndex
 from policygraph.stores.networkx_store import NetworkxGraphStore

@@ -1,4 +1,4 @@
-"""CLI subcommands of the policy lifecycle (registered by `policygraph.cli.build_parser`):
+"""CLI subcommands of the policy lifecycle (registered by `policygraph.cli.main.build_parser`):
 
     policygraph diff PATH [--policy-id ID]             rule-level diff against the current version; writes nothing
     policygraph draft PATH [--policy-id ID] [--author NAME] [--effective-from DATE]
@@ -19,12 +19,13 @@ from __future__ import annotations
 import datetime as dt
 import json
 
+from policygraph.cli.common import engine_for
+from policygraph.eval.devset import impact_items
+from policygraph.lifecycle import Lifecycle, render_text
 
-def _lifecycle(args):
-    from policygraph.cli import _engine
-    from policygraph.lifecycle.manager import Lifecycle
 
-    return Lifecycle(_engine(args))
+def _lifecycle(args) -> Lifecycle:
+    return Lifecycle(engine_for(args))
 
 
 def _date(s: str | None) -> dt.date | None:
@@ -39,8 +40,6 @@ def _dump(obj) -> str:
 
 
 def cmd_diff(args) -> int:
-    from policygraph.lifecycle.diff import render_text
-
     reports = _lifecycle(args).diff(args.paths, policy_id=args.policy_id, effective_from=_date(args.effective_from),
                                     effective_to=_date(args.effective_to))
     if args.json:
@@ -51,8 +50,6 @@ def cmd_diff(args) -> int:
 
 
 def cmd_draft(args) -> int:
-    from policygraph.lifecycle.diff import render_text
-
     results = _lifecycle(args).draft(args.paths, policy_id=args.policy_id, author=args.author,
                                      effective_from=_date(args.effective_from), effective_to=_date(args.effective_to))
     if args.json:
@@ -85,13 +82,8 @@ def cmd_drafts(args) -> int:
 
 def cmd_evaluate(args) -> int:
     lc = _lifecycle(args)
-    items = None
-    if args.scope == "policy":
-        from policygraph.eval.devset import load_devset
-
-        _, doc = lc.load_draft(args.draft_id)
-        items = [i for i in load_devset() if doc.category.value in i.categories]
-    rep = lc.evaluate(args.draft_id, items=items, at=_date(args.at))
+    _, doc = lc.load_draft(args.draft_id)
+    rep = lc.evaluate(args.draft_id, impact_items(args.scope, doc.category.value), at=_date(args.at))
     if args.json:
         print(_dump(rep))
         return 0
@@ -129,8 +121,6 @@ def cmd_rollback(args) -> int:
     if args.json:
         print(json.dumps({"draft": draft.model_dump(mode="json"), "publish": rep.model_dump(mode="json")}, indent=2))
     else:
-        from policygraph.lifecycle.diff import render_text
-
         print(render_text(draft.diff, args.max_items))
         print(f"\nrolled back {rep.policy_id} to the text of version {args.to}, as version {rep.version} "
               f"in force from {rep.effective_from}")

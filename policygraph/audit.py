@@ -1,7 +1,7 @@
 """The audit log: one JSON line per change of the stored corpus, appended and fsync'd, never rewritten.
 
 `<data_dir>/v1/lifecycle/audit.jsonl`. Every engine write that changed something records one entry
-(`record_write`, called by the engine); the lifecycle adds its own (draft, publish, rollback,
+(`record_write`, called by the engine, so no writer can skip it); the lifecycle adds its own (draft, publish, rollback,
 interrupted publish). Who: the `actor` given (CLI `--author`, the API key's id), else
 `POLICYGRAPH_ACTOR`, else the OS user.
 """
@@ -14,8 +14,7 @@ import os
 import threading
 from pathlib import Path
 
-from policygraph.lifecycle.models import AuditEntry
-from policygraph.models import PolicyDocument
+from policygraph.models import AuditEntry, PolicyDocument
 
 _lock = threading.Lock()
 

@@ -1,4 +1,4 @@
-"""`policygraph` command line: ingest, ask, show, stats (and, as they land, serve, eval, migrate)."""
+"""`policygraph` command line: the parser, and the core commands ingest, examples import, ask, show, stats."""
 
 from __future__ import annotations
 
@@ -8,48 +8,15 @@ import json
 import logging
 import os
 import sys
-from pathlib import Path
 
+from policygraph.cli.common import engine_for, progress_bar
 from policygraph.errors import IngestError, NotFound, PolicyGraphError
-
-
-def _settings(args):
-    from policygraph.settings import Settings
-
-    kw = {}
-    if getattr(args, "data_dir", None):
-        kw["data_dir"] = Path(args.data_dir)
-    if getattr(args, "backend", None):
-        kw["graph_backend"] = args.backend
-    return Settings(**kw)
-
-
-def _engine(args):
-    from policygraph.engine import Engine
-
-    return Engine(_settings(args))
-
-
-def _progress_bar():
-    from tqdm import tqdm
-
-    bars: dict[str, tqdm] = {}
-
-    def progress(stage: str, done: int, total: int) -> None:
-        bar = bars.get(stage)
-        if bar is None:
-            bar = bars[stage] = tqdm(total=total, desc=stage, unit="text", file=sys.stderr, leave=False)
-        bar.n = done
-        bar.refresh()
-        if done >= total:
-            bar.close()
-
-    return progress
+from policygraph.ingest import pipeline
 
 
 def cmd_ingest(args) -> int:
-    eng = _engine(args)
-    report = eng.ingest(args.paths, progress=None if args.quiet else _progress_bar())
+    eng = engine_for(args)
+    report = pipeline.ingest(eng, args.paths, progress=None if args.quiet else progress_bar())
     if args.json:
         print(report.model_dump_json(indent=2))
     elif report.noop:
@@ -62,11 +29,11 @@ def cmd_ingest(args) -> int:
 
 
 def cmd_examples_import(args) -> int:
-    eng = _engine(args)
+    eng = engine_for(args)
     if not _has_policies(eng):
         return 1
     for path in args.files:
-        rep = eng.import_examples(path, progress=None if args.quiet else _progress_bar())
+        rep = pipeline.import_examples(eng, path, progress=None if args.quiet else progress_bar())
         if args.json:
             print(rep.model_dump_json())
             continue
@@ -98,7 +65,7 @@ def _date(s: str | None) -> dt.date | None:
 def cmd_ask(args) -> int:
     from policygraph.models import ContentQuery
 
-    eng = _engine(args)
+    eng = engine_for(args)
     if not _has_policies(eng):
         return 1
     q = ContentQuery(text=args.content, language=args.lang, jurisdiction=args.jurisdiction, at=_date(args.at),
@@ -119,7 +86,9 @@ def cmd_ask(args) -> int:
         else:
             print(agent.render_text(decision, trace=args.trace))
         return 0
-    ctx = eng.ask(q)
+    from policygraph.retrieval import Retriever
+
+    ctx = Retriever(eng).retrieve(q)
     if args.json:
         print(ctx.model_dump_json(indent=2))
         return 0
@@ -151,7 +120,7 @@ def cmd_ask(args) -> int:
 
 
 def cmd_show(args) -> int:
-    eng = _engine(args)
+    eng = engine_for(args)
     view = eng.get_rule(args.rule_id, at=_date(args.at), lang=args.lang)
     if args.json:
         print(view.model_dump_json(indent=2))
@@ -174,7 +143,7 @@ def cmd_show(args) -> int:
 
 
 def cmd_stats(args) -> int:
-    eng = _engine(args)
+    eng = engine_for(args)
     s = eng.stats()
     if args.json:
         print(json.dumps(s, indent=2))
@@ -234,8 +203,8 @@ def build_parser() -> argparse.ArgumentParser:
     # Commands whose code lives with the component they drive.  Imported here,
     # lazily, so `policygraph ask` does not pay for FastAPI/matplotlib imports.
     from policygraph.api.serve import add_serve_parser
+    from policygraph.cli.lifecycle import add_lifecycle_parsers
     from policygraph.eval.harness import add_eval_parser
-    from policygraph.lifecycle.cli import add_lifecycle_parsers
     from policygraph.migrate import add_migrate_parser
 
     add_serve_parser(sub)
@@ -261,7 +230,3 @@ def main(argv: list[str] | None = None) -> int:
     except PolicyGraphError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -1,0 +1,33 @@
+"""`Corpus`: what retrieval and the agent read from a stored policy corpus, and nothing else.
+
+The engine (`policygraph/engine.py`) is one; an in-memory copy with a draft published into it (the
+lifecycle's evaluation) is another. Retrieval and the agent depend on this protocol, not on `Engine`,
+so they sit on the floor above it and never see its write side.
+"""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from policygraph.catalog import Catalog
+from policygraph.classifier import ContentClassifier
+from policygraph.embedding_cache import CachedEmbedder
+from policygraph.linking import TermLinker
+from policygraph.settings import Settings
+from policygraph.stores.base import GraphStore, VectorIndex
+
+
+class Corpus(Protocol):
+    """A stored policy corpus as readers see it. `catalog.generation` changes whenever the corpus does:
+    what a reader derives from it is cached under that key, never under `id()` of an object."""
+
+    settings: Settings
+    graph: GraphStore
+    index: VectorIndex
+    embedder: CachedEmbedder
+    catalog: Catalog
+    linker: TermLinker
+    classifier: ContentClassifier
+
+
+__all__ = ["Corpus"]
