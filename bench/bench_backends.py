@@ -61,7 +61,7 @@ from policygraph.settings import Settings  # noqa: E402
 from policygraph.stores.neo4j_store import Neo4jGraphStore  # noqa: E402
 
 CORPUS = ROOT / "policies"
-DEVSET = ROOT / "eval" / "devset"
+DEVSET = ROOT / "policygraph" / "eval" / "devset"
 STORE_METHODS = ("apply", "get_node", "get_nodes", "find_nodes", "neighbors", "counts", "clear")
 STAGES = ("graph", "terms", "total")
 
@@ -255,7 +255,7 @@ def profile_bolt(eng: Engine, queries: list[tuple[str, str | None]], n: int) -> 
             rows = [r.data() for r in result]
             return rows, result.consume()
 
-        with store._driver.session(database=store.database, default_access_mode=neo4j.READ_ACCESS) as s:
+        with store.driver.session(database=store.database, default_access_mode=neo4j.READ_ACCESS) as s:
             rows, summary = s.execute_read(work)
         avail, consumed = summary.result_available_after, summary.result_consumed_after
         if avail is not None or consumed is not None:
@@ -290,7 +290,7 @@ def profile_bolt(eng: Engine, queries: list[tuple[str, str | None]], n: int) -> 
             for i in range(n):
                 text, j = queries[i % len(queries)]
                 ctx = retriever.retrieve(ContentQuery(text=text, jurisdiction=j))
-                for k in ("graph", "terms", "decide"):
+                for k in ("graph", "terms", "verdicts"):
                     stage_ms[k] += ctx.timings_ms.get(k, 0.0)
     finally:
         del store._query

@@ -158,7 +158,7 @@ class PolicyAgent:
     def check(self, state: AgentState):
         """Exception and override checks (the verdicts), then: is the answer strong enough?"""
         st = state["st"]
-        self.retriever.decide(st)
+        self.retriever.verdicts(st)
         w = self.retriever.w
         reason = ""
         best = next((c for c in st.ranked if c.entry.kind != "allowed"), None)
@@ -205,7 +205,7 @@ class PolicyAgent:
             if v is not None:
                 m = st.qvec + v
                 st.recall_vectors.append(m / np.linalg.norm(m))
-                used.append(f"example:{key}")
+                used.append(key)  # the example's node id
         # a fresh ranking over the widened candidate set
         st.ranked, st.hits = [], []
         return ({"reason": state.get("weak_reason")}, {"expansions": used}, {"weak_reason": ""})
@@ -247,7 +247,7 @@ class PolicyAgent:
             v = verdicts.get(h.rule_id)
             if v in allowed and v != h.verdict:
                 changed[h.rule_id] = f"{h.verdict} -> {v}"
-                h.verdict = v  # type: ignore[assignment]
+                h.verdict = v
         st.hits = [h for h in st.hits if h.verdict != "not_applicable"]
         return ({"borderline": len(borderline)}, {"changed": changed}, {"llm_used": True})
 

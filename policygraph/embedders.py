@@ -65,7 +65,9 @@ class SentenceTransformerEmbedder:
         self._model = SentenceTransformer(model, device=device)
         self.name = f"sentence-transformers/{model}"
         dim_fn = getattr(self._model, "get_embedding_dimension", None) or self._model.get_sentence_embedding_dimension
-        self.dim = int(dim_fn())
+        dim = dim_fn()
+        assert dim is not None  # a loaded sentence-transformers model knows its embedding size
+        self.dim = int(dim)
         if "e5" in model.lower() and not query_prefix:
             query_prefix, passage_prefix = "query: ", "passage: "
         self.query_prefix, self.passage_prefix = query_prefix, passage_prefix

@@ -216,8 +216,9 @@ class Engine:
             log.info("reloaded %s: another process wrote to it", self.root)
             return True
 
-    def _expected_vectors(self) -> dict[str, tuple[str, str]]:
-        """vector key → (kind, node id) for every rule text and example in the graph."""
+    def expected_vectors(self) -> dict[str, tuple[str, str]]:
+        """vector key → (kind, node id) for every rule text and example in the graph: what the vector
+        index must hold (repaired to that on every open)."""
         out: dict[str, tuple[str, str]] = {}
         for e in self.catalog.rules.values():
             for lang in e.languages:
@@ -228,7 +229,7 @@ class Engine:
 
     def _repair_vectors(self) -> None:
         """After a crash between the graph write and the index save, bring the index in line."""
-        expected = self._expected_vectors()
+        expected = self.expected_vectors()
         have = set(self.index.keys())
         missing = [k for k in expected if k not in have]
         stale = [k for k in have if k not in expected]
@@ -538,7 +539,7 @@ class Engine:
                 if e.type == typ and ((direction == "out" and e.src == node_id) or (direction == "in" and e.dst == node_id)):
                     out.append(other.props.get("rule_id") or other.props.get("term_id") or other.props.get("policy_id") or other.id)
             return sorted(set(out))
-        text_lang = lang if lang in p["text"] else p["language"] if p["language"] in p["text"] else next(iter(p["text"]))
+        text_lang = lang if lang is not None and lang in p["text"] else p["language"] if p["language"] in p["text"] else next(iter(p["text"]))
         examples = [
             {"text": o.props["text"], "label": o.props["label"], "language": o.props["language"],
              "rationale": o.props.get("rationale", "")}

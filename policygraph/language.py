@@ -65,7 +65,9 @@ def detect_language(text: str, default: str = "en", short: str | None = None) ->
     return lang
 
 
-_UNSPACED = ("CJK", "HIRAGANA", "KATAKANA", "THAI", "LAO", "KHMER", "MYANMAR", "HANGUL")
+#: scripts written without spaces between words (Unicode character-name prefixes). Korean (Hangul) is
+#: written with spaces, so it is not one of them: its words are counted, and its terms linked, by token.
+UNSPACED_SCRIPTS = ("CJK", "HIRAGANA", "KATAKANA", "THAI", "LAO", "KHMER", "MYANMAR")
 
 
 def count_words(text: str) -> int:
@@ -78,7 +80,7 @@ def count_words(text: str) -> int:
                 name = unicodedata.name(ch)
             except ValueError:
                 name = ""
-            if name.startswith(_UNSPACED):
+            if name.startswith(UNSPACED_SCRIPTS):
                 unspaced += 1
                 in_word = False
                 continue

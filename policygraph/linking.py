@@ -16,9 +16,8 @@ from collections.abc import Iterable
 import spacy
 from spacy.matcher import PhraseMatcher
 
+from policygraph.language import UNSPACED_SCRIPTS
 from policygraph.models import LinkedTerm, TermDoc
-
-_NO_SPACE_SCRIPTS = ("CJK", "HIRAGANA", "KATAKANA", "THAI", "LAO", "KHMER", "MYANMAR")
 
 
 def _unspaced(alias: str) -> bool:
@@ -28,7 +27,7 @@ def _unspaced(alias: str) -> bool:
                 name = unicodedata.name(ch)
             except ValueError:
                 continue
-            return name.startswith(_NO_SPACE_SCRIPTS)
+            return name.startswith(UNSPACED_SCRIPTS)
     return False
 
 

@@ -111,8 +111,8 @@ def copy_graph(
             progress("nodes", min((i + 1) * batch_size, len(nodes)), len(nodes))
     if progress:
         progress("edges", 0, len(edges))
-    for i, chunk in enumerate(_chunks(edges, batch_size)):
-        target.apply(GraphBatch(edges=list(chunk)))
+    for i, edge_chunk in enumerate(_chunks(edges, batch_size)):
+        target.apply(GraphBatch(edges=list(edge_chunk)))
         edge_batches += 1
         if progress:
             progress("edges", min((i + 1) * batch_size, len(edges)), len(edges))

@@ -429,8 +429,8 @@ def _confusables(text: str) -> list[Edit]:
         dominant = max(counts, key=counts.__getitem__)
         if counts[dominant] * 2 <= sum(counts.values()):
             continue  # no strict majority: leave the word
-        for k, (ch, s) in enumerate(zip(word, scripts, strict=True)):
-            if s is not None and s != dominant:
+        for k, (ch, script) in enumerate(zip(word, scripts, strict=True)):
+            if script is not None and script != dominant:
                 r = _lookalike(ch, dominant)
                 if r is not None:
                     i = m.start() + k
@@ -628,6 +628,7 @@ def normalize(text: str) -> Normalized:
         run("leetspeak", _leet)
         cur = buf.text if buf is not None else text
     if _SPACED_RE.search(cur) and run("spaced_letters", _spaced):
+        assert buf is not None  # run() returned True, so it has made the buffer
         cur = buf.text
         if _LEET_GATE_RE.search(cur):
             run("leetspeak", _leet)

@@ -150,8 +150,13 @@ class Retriever:
         if not keys or len(bg_keys) < 5:
             self._hub, self._hub_for = {}, marker
             return self._hub
-        mat = np.stack([idx.get_vector(k) for k in keys])
-        bg = np.stack([idx.get_vector(k) for k in bg_keys])
+        def stored(k: str) -> np.ndarray:
+            v = idx.get_vector(k)
+            assert v is not None  # k is one of idx.keys()
+            return v
+
+        mat = np.stack([stored(k) for k in keys])
+        bg = np.stack([stored(k) for k in bg_keys])
         sims = mat @ bg.T
         pos = {k: i for i, k in enumerate(bg_keys)}
         for i, k in enumerate(keys):  # an example is not its own background
@@ -258,6 +263,7 @@ class Retriever:
                 if c.entry.kind != "allowed" and votes:
                     st.signals.append((score * damp, c.entry.category))
                 if score * damp > c.vector:
+                    assert lang is not None  # a rule's vector key names its language (vector_key)
                     c.vector, c.vector_lang, c.vector_passage = score * damp, lang, passage
             for key, score in ex_hits:
                 score -= h * hub.get(key, 0.0)
@@ -403,7 +409,7 @@ class Retriever:
         st.ranked = sorted(st.candidates.values(), key=lambda c: (-c.rank, c.entry.rule_id))
         st.timings["fuse"] = _ms(t)
 
-    def decide(self, st: RetrievalState) -> None:
+    def verdicts(self, st: RetrievalState) -> None:
         """Verdicts, exception and override checks, and the hits returned (only what applies)."""
         t = time.perf_counter()
         u, w, cat = st.understood, self.w, self.corpus.catalog
@@ -488,16 +494,16 @@ class Retriever:
         # overriding rules that the search found themselves rank above the rule they override
         rank_of = {c.entry.rule_id: c.rank for c in st.candidates.values()}
         for h in hits:
-            for o in h.overrides_checked:
-                if o.matched and o.rule_id in rank_of:
-                    rank_of[o.rule_id] = max(rank_of[o.rule_id], rank_of.get(h.rule_id, h.score) + 0.001)
+            for ref in h.overrides_checked:
+                if ref.matched and ref.rule_id in rank_of:
+                    rank_of[ref.rule_id] = max(rank_of[ref.rule_id], rank_of.get(h.rule_id, h.score) + 0.001)
         # a regional rule replaces the global one where it applies: it is at least as applicable
         strength = {"possibly_applies": 0, "exception_may_apply": 1, "applies": 2}
         by_id = {h.rule_id: h for h in hits}
         for h in hits:
-            for o in h.overrides_checked:
-                oh = by_id.get(o.rule_id)
-                if o.matched and oh is not None and strength[h.verdict] > strength[oh.verdict]:
+            for ref in h.overrides_checked:
+                oh = by_id.get(ref.rule_id)
+                if ref.matched and oh is not None and strength[h.verdict] > strength[oh.verdict]:
                     oh.verdict = h.verdict
                     oh.exceptions_checked = oh.exceptions_checked or h.exceptions_checked
         for h in hits:
@@ -512,7 +518,7 @@ class Retriever:
         if pred is not None:
             uniq = diversify(uniq, lambda h: h.category.value, w.head_slots, w.per_category_in_head)
         st.hits = uniq[: st.query.top_k]
-        st.timings["decide"] = _ms(t)
+        st.timings["verdicts"] = _ms(t)
 
     def _hit(self, st: RetrievalState, c: Candidate, verdict: str, exc: list[RuleRef], ovr: list[RuleRef]) -> RuleHit:
         u = st.understood
@@ -594,7 +600,7 @@ class Retriever:
         self.term_search(st)
         self.expand(st)
         self.fuse(st)
-        self.decide(st)
+        self.verdicts(st)
         return st
 
     def to_context(self, st: RetrievalState) -> PolicyContext:
@@ -636,8 +642,9 @@ class Retriever:
         u = st.understood
         if u is not None:
             term_cats = self.corpus.catalog.term_category
-            for cat in {term_cats.get(t.term_id) for t in u.linked_terms} - {None}:
-                out[cat] = out.get(cat, 0.0) + w.term_category  # type: ignore[index]
+            for term_cat in {term_cats.get(t.term_id) for t in u.linked_terms} - {None}:
+                assert term_cat is not None  # taken out of the set
+                out[term_cat] = out.get(term_cat, 0.0) + w.term_category
         return out
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 import tomllib
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, TypedDict
 
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
@@ -38,6 +38,13 @@ class _TomlSource(PydanticBaseSettingsSource):
             return {}
         with open(path, "rb") as fh:
             return tomllib.load(fh)
+
+
+class _ArgOverrides(TypedDict, total=False):
+    """What a command line sets on top of the environment (`Settings.from_args`)."""
+
+    data_dir: Path
+    graph_backend: Literal["networkx", "neo4j"]
 
 
 class Settings(BaseSettings):
@@ -71,13 +78,15 @@ class Settings(BaseSettings):
     def from_args(cls, args: object) -> Settings:
         """The environment's settings with a command line's `--data-dir` and `--backend` on top (every
         command of the CLI, `serve`, `eval` and the MCP server share these two options)."""
-        kw: dict[str, object] = {}
-        if getattr(args, "data_dir", None):
-            kw["data_dir"] = Path(args.data_dir)
-        if getattr(args, "backend", None):
-            kw["graph_backend"] = args.backend
-        return cls(**kw)  # type: ignore[arg-type]
+        kw: _ArgOverrides = {}
+        data_dir = getattr(args, "data_dir", None)
+        if data_dir:
+            kw["data_dir"] = Path(data_dir)
+        backend = getattr(args, "backend", None)
+        if backend:
+            kw["graph_backend"] = backend
+        return cls(**kw)
 
     @classmethod
-    def settings_customise_sources(cls, settings_cls, init_settings, env_settings, dotenv_settings, file_secret_settings):  # type: ignore[override]
+    def settings_customise_sources(cls, settings_cls, init_settings, env_settings, dotenv_settings, file_secret_settings):
         return (init_settings, env_settings, _TomlSource(settings_cls), file_secret_settings)

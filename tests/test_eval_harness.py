@@ -30,7 +30,7 @@ from policygraph.eval.harness import (
 )
 from policygraph.settings import PROJECT_ROOT, Settings
 
-BASELINE = PROJECT_ROOT / "eval" / "baselines" / "quick.json"
+BASELINE = PROJECT_ROOT / "policygraph" / "eval" / "baselines" / "quick.json"
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
 

@@ -17,16 +17,16 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import CORPUS, make_engine, real_policies_dir
+from conftest import CORPUS, real_policies_dir
 
 from policygraph.engine import Engine
 from policygraph.errors import LifecycleError, NotFound
 from policygraph.eval.devset import DevItem
 from policygraph.ingest import pipeline
-from policygraph.lifecycle import Lifecycle, render_text
+from policygraph.lifecycle import Lifecycle, open_engine, render_text
 from policygraph.models import ContentQuery
 from policygraph.retrieval import Retriever, Weights
-from policygraph.settings import PROJECT_ROOT
+from policygraph.settings import PROJECT_ROOT, Settings
 
 EMBEDDER = "all-MiniLM-L6-v2-bundled"
 FILES = ["regulated-goods.md", "privacy-personal-data.md"]
@@ -41,7 +41,9 @@ MINILM = Weights(apply=0.5, possible=0.4, exception_floor=0.4)
 
 
 def engine(data_dir: Path, cache_dir: Path) -> Engine:
-    return make_engine(data_dir, cache_dir, embedder=EMBEDDER)
+    """The data dir opened for writing as the CLI and the API open it: an interrupted publish is settled."""
+    return open_engine(Settings(data_dir=data_dir, embedding_cache=cache_dir / "embeddings.sqlite",
+                                embedder=EMBEDDER))
 
 
 @pytest.fixture
@@ -90,7 +92,7 @@ def remove_rule(path: Path, rule_id: str) -> None:
 
 def consistent(eng: Engine) -> None:
     """Graph, vector index and stored documents agree; no publish is half-done."""
-    assert set(eng.index.keys()) == set(eng._expected_vectors())
+    assert set(eng.index.keys()) == set(eng.expected_vectors())
     for pid, doc in eng.stored_documents().items():
         assert eng.graph.get_node(f"policy:{pid}").props["version"] == doc.version
     assert not (eng.root / "lifecycle" / "publishing.json").exists()
@@ -311,7 +313,6 @@ import sys
 from policygraph.engine import Engine
 from policygraph.lifecycle import Lifecycle
 from policygraph.settings import Settings
-from policygraph.ingest import pipeline
 eng = Engine(Settings(data_dir=sys.argv[1], embedding_cache=sys.argv[2], embedder=sys.argv[3]))
 Lifecycle(eng).publish(sys.argv[4], author="crashy")
 print("published")

@@ -21,7 +21,7 @@ from policygraph.eval.external import missing_reason
 from policygraph.eval.harness import compare_reports, run_eval
 from policygraph.settings import PROJECT_ROOT
 
-BASELINE = PROJECT_ROOT / "eval" / "baselines" / "quality.json"
+BASELINE = PROJECT_ROOT / "policygraph" / "eval" / "baselines" / "quality.json"
 
 
 @pytest.fixture(scope="module")

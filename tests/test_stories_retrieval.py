@@ -19,9 +19,9 @@ from policygraph.models import ContentQuery, PolicyContext, RuleHit
 from policygraph.retrieval import Retriever, diversify
 from policygraph.settings import PROJECT_ROOT
 
-DEVSET = PROJECT_ROOT / "eval" / "devset"
+DEVSET = PROJECT_ROOT / "policygraph" / "eval" / "devset"
 
-STAGES = {"understand", "embed", "vector", "terms", "graph", "fuse", "decide", "total"}
+STAGES = {"understand", "embed", "vector", "terms", "graph", "fuse", "verdicts", "total"}
 
 PRAISE = ContentQuery(text="Glory to the brothers who carried out the attack. Join us and fight.")
 ECSTASY_ES = ContentQuery(text="Vendo pastillas de éxtasis, envío discreto por mensaje privado")

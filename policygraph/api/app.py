@@ -11,6 +11,7 @@ from typing import Annotated, Any
 
 from fastapi import Body, Depends, FastAPI, Path, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
+from fastapi.openapi.models import Example
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from pydantic import BaseModel, ConfigDict, Field, create_model
@@ -30,7 +31,7 @@ UPLOAD_PATH = "/v1/policies"
 
 # --------------------------------------------------------------------------- examples (OpenAPI)
 
-CONTEXT_EXAMPLES = {
+CONTEXT_EXAMPLES: dict[str, Example] = {
     "praise": {
         "summary": "Praise of a terrorist attack",
         "value": {"text": "Glory to the brothers who carried out the attack yesterday, join them!",
@@ -42,7 +43,7 @@ CONTEXT_EXAMPLES = {
     },
 }
 
-BATCH_EXAMPLE = {
+BATCH_EXAMPLE: dict[str, Example] = {
     "two": {
         "summary": "Two items",
         "value": {"items": [{"text": "Glory to the brothers who carried out the attack"},
@@ -136,7 +137,7 @@ def _request_models(cfg: ApiConfig) -> tuple[type[ContentQuery], type[BaseModel]
     batch_req = create_model(
         "BatchRequest",
         __config__=ConfigDict(extra="forbid", json_schema_extra={"examples": [BATCH_EXAMPLE["two"]["value"]]}),
-        items=(list[context_req], Field(min_length=1, max_length=cfg.max_batch_size,  # type: ignore[valid-type]
+        items=(list[context_req], Field(min_length=1, max_length=cfg.max_batch_size,
                                         description=f"At most {cfg.max_batch_size} items")),
     )
     return context_req, batch_req
@@ -180,6 +181,8 @@ def create_app(engine: Engine, api_config: ApiConfig | None = None, *, service: 
         log.warning("no API keys configured (POLICYGRAPH_API_KEYS or POLICYGRAPH_API_KEYS_FILE): "
                     "every endpoint but /healthz, /readyz and /metrics will answer 401")
     metrics = Metrics(stats_fn=svc.stats)
+    # create_model() classes: mypy cannot use them as types, hence the valid-type and attr-defined
+    # ignores on the two context endpoints
     ContextRequest, BatchRequest = _request_models(cfg)
     agent_role = Depends(_auth_dependency(keys, "agent"))
     author_role = Depends(_auth_dependency(keys, "author"))
@@ -235,7 +238,7 @@ def create_app(engine: Engine, api_config: ApiConfig | None = None, *, service: 
         """Runs the policy agent on the content: the PolicyContext (ranked rules with evidence and
         citations), a verdict per rule, the agent's trace and the applicable policies rendered for a
         downstream moderation model."""
-        decision = svc.decide(ContentQuery.model_validate(query.model_dump()))
+        decision = svc.decide(ContentQuery.model_validate(query.model_dump()))  # type: ignore[attr-defined]
         metrics.decisions.inc()
         return decision
 
@@ -375,7 +378,7 @@ def create_app(engine: Engine, api_config: ApiConfig | None = None, *, service: 
     app.add_middleware(BodyLimitMiddleware, max_bytes=cfg.max_request_bytes, upload_max_bytes=cfg.max_upload_bytes,
                        upload_paths=(UPLOAD_PATH, DRAFTS_PATH))
     app.add_middleware(KeyAuthMiddleware, keys=keys, rule=required_role)
-    static = tuple(r.path for r in app.routes if getattr(r, "path", None) and "{" not in r.path)
+    static = tuple(route_path for r in app.routes if (route_path := getattr(r, "path", None)) and "{" not in route_path)
     app.add_middleware(ObservabilityMiddleware, metrics=metrics, mounts=(mcp_path,) if mcp_path else (),
                        static_paths=static)
     return app

@@ -61,7 +61,7 @@ def parse_keys(spec: str) -> dict[str, Role]:
         role = role.strip().lower()
         if role not in ROLES:
             raise ValueError(f"unknown role {role!r} for an API key (use agent, author or admin)")
-        out[key.strip()] = role  # type: ignore[assignment]
+        out[key.strip()] = role
     return out
 
 
@@ -79,7 +79,7 @@ def load_keys_file(path: str | Path) -> dict[str, Role]:
         role = role.lower()
         if role not in ROLES:
             raise ValueError(f"{path}: unknown role {role!r} for an API key (use agent, author or admin)")
-        out[k] = role  # type: ignore[assignment]
+        out[k] = role
     return out
 
 
@@ -122,7 +122,7 @@ class ApiConfig(BaseSettings):
         return v.rstrip("/") if v != "/" else v
 
     @classmethod
-    def settings_customise_sources(cls, settings_cls, init_settings, env_settings, dotenv_settings,  # type: ignore[override]
+    def settings_customise_sources(cls, settings_cls, init_settings, env_settings, dotenv_settings,
                                    file_secret_settings):
         return (init_settings, env_settings, _TomlSource(settings_cls), file_secret_settings)
 

@@ -127,6 +127,7 @@ async def validation_handler(request: Request, exc: RequestValidationError) -> J
     errs = list(exc.errors())
     items: list[FieldError] = []
     for e in errs:
+        field: str | None
         if e.get("type") == "json_invalid":
             field = "body"
         else:
@@ -215,6 +216,8 @@ async def unhandled_handler(request: Request, exc: Exception) -> JSONResponse:
 
 
 def install_error_handlers(app: FastAPI) -> None:
+    # Starlette types a handler as taking any Exception, so one typed for its own exception class is
+    # refused (arg-type) although Starlette only calls it with that class
     app.add_exception_handler(RequestValidationError, validation_handler)  # type: ignore[arg-type]
     app.add_exception_handler(ApiError, api_error_handler)  # type: ignore[arg-type]
     app.add_exception_handler(IngestError, ingest_error_handler)  # type: ignore[arg-type]

@@ -33,7 +33,8 @@ from policygraph.eval.devset import impact_items
 from policygraph.ingest.reader import read_source
 from policygraph.lifecycle import Lifecycle
 from policygraph.lifecycle.diff import render_text
-from policygraph.lifecycle.models import AuditEntry, DiffReport, Draft, EvaluationReport, History, PublishReport
+from policygraph.lifecycle.models import DiffReport, Draft, EvaluationReport, History, PublishReport
+from policygraph.models import AuditEntry
 
 DRAFTS_PATH = "/v1/drafts"
 #: write endpoints: author role, checked before the body is read (policygraph/api/app.py required_role)

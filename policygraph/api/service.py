@@ -38,6 +38,12 @@ class RWGate:
         self._writer = False
         self._writers_waiting = 0
 
+    @property
+    def writing(self) -> bool:
+        """Is a writer in its exclusive phase now?"""
+        with self._cond:
+            return self._writer
+
     @contextmanager
     def read(self) -> Iterator[None]:
         with self._cond:

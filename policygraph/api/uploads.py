@@ -7,11 +7,12 @@ import json
 
 from fastapi import Request
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic.json_schema import JsonDict
 from starlette.datastructures import UploadFile
 
 from policygraph.api.errors import ApiError
 
-UPLOAD_JSON_EXAMPLE = {
+UPLOAD_JSON_EXAMPLE: JsonDict = {
     "filename": "gambling.md",
     "content": "---\nid: gambling\ntitle: Gambling\ncategory: regulated_goods\nversion: 1\nlanguage: en\n---\n\n"
                "## Online gambling\n\n### GB-1.1 Unlicensed gambling promotion\n"

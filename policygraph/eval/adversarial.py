@@ -43,7 +43,7 @@ _MENTION_TAG_RE = re.compile(r"[@#]\w+")
 _ROMAN = frozenset("IVXLCDM")
 
 _LEET_SUBS = {"a": "4@", "e": "3", "o": "0", "s": "5$", "t": "7", "i": "1"}
-_HOMOGLYPHS = {  # Latin -> Cyrillic / Greek lookalikes (hand-picked: this is the attacker's side)
+HOMOGLYPHS = {  # Latin -> Cyrillic / Greek lookalikes (hand-picked: this is the attacker's side)
     "a": "\u0430\u03b1", "c": "\u0441", "d": "\u0501", "e": "\u0435", "h": "\u04bb", "i": "\u0456\u03b9",
     "j": "\u0458", "o": "\u043e\u03bf", "p": "\u0440\u03c1", "s": "\u0455", "u": "\u03c5", "v": "\u03bd",
     "x": "\u0445", "y": "\u0443",
@@ -124,15 +124,15 @@ def leetspeak(text: str, rng: random.Random) -> str:
 
 
 def _homoglyph_candidates(text: str) -> list[tuple[int, int]]:
-    return [s for s in _words(text) if any(c in _HOMOGLYPHS for c in text[s[0]:s[1]])]
+    return [s for s in _words(text) if any(c in HOMOGLYPHS for c in text[s[0]:s[1]])]
 
 
 def homoglyphs(text: str, rng: random.Random) -> str:
     def one(word: str) -> str:
-        pos = [i for i, c in enumerate(word) if c in _HOMOGLYPHS]
+        pos = [i for i, c in enumerate(word) if c in HOMOGLYPHS]
         chars = list(word)
         for i in rng.sample(pos, rng.randint(1, min(len(pos), max(1, (len(word) - 1) // 2)))):
-            chars[i] = rng.choice(_HOMOGLYPHS[word[i]])
+            chars[i] = rng.choice(HOMOGLYPHS[word[i]])
         return "".join(chars)
 
     return _rewrite(text, _choose(_homoglyph_candidates(text), rng), one)

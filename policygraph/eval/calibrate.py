@@ -33,6 +33,8 @@ GRID = {
     "topic_apply": [0.2, 0.3],
     "floor": [0.78, 0.80],
 }
+# the grid below names these fields (typed `dataclasses.replace`): a new GRID key must be added there too
+assert list(GRID) == ["rule_head", "topic_apply", "floor"], "calibrate.main names the grid's fields"
 
 
 def fit_items(settings):
@@ -132,7 +134,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--write", action="store_true", help="save the confidence model to policygraph/confidence.json")
     ap.add_argument("--no-grid", action="store_true", help="keep the current weights, fit the confidence only")
     args = ap.parse_args(argv)
-    settings = Settings(**({"data_dir": Path(args.data_dir)} if args.data_dir else {}))
+    settings = Settings(data_dir=Path(args.data_dir)) if args.data_dir else Settings()
     engine = Engine(settings)
     dev, mj = fit_items(settings)
     # the violation thresholds are the classifier's own (fitted out of fold when it trains); its overall
@@ -141,9 +143,11 @@ def main(argv: list[str] | None = None) -> int:
     t = heads.default_threshold if heads is not None and heads.default_threshold is not None else Weights().violation_apply
     print(f"violation_apply = {t} (fallback); per-category thresholds: {heads.thresholds if heads else {}}")
     base = dataclasses.replace(Weights(), violation_apply=t)
-    best = (None, base, [])
-    candidates = [base] if args.no_grid else [dataclasses.replace(base, **dict(zip(GRID, v, strict=True)))
-                                               for v in itertools.product(*GRID.values())]
+    best: tuple[float | None, Weights, list] = (None, base, [])
+    # the grid's fields by name (each a float field of Weights), in GRID's order
+    candidates = [base] if args.no_grid else [
+        dataclasses.replace(base, rule_head=rule_head, topic_apply=topic_apply, floor=floor)
+        for rule_head, topic_apply, floor in itertools.product(GRID["rule_head"], GRID["topic_apply"], GRID["floor"])]
     for w in candidates:
         r, rows = score(engine, w, dev, mj)
         objective = (r["dev_top3"] or 0) + (r["mj_top3"] or 0) + (r["mj_equals_english"] or 0) \

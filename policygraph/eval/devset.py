@@ -36,7 +36,8 @@ class DevItem(BaseModel):
 
 
 def load_devset(path: Path | None = None) -> list[DevItem]:
-    files = sorted((path or DEVSET_DIR).glob("*.jsonl")) if (path or DEVSET_DIR).is_dir() else [path]
+    root = path or DEVSET_DIR
+    files = sorted(root.glob("*.jsonl")) if root.is_dir() else [root]
     items = []
     for f in files:
         for line in f.read_text(encoding="utf-8").splitlines():
@@ -176,6 +177,7 @@ def engine_predictor(engine: Corpus, mode: str = "hybrid", retriever: Retriever 
     # imported here, not at the top: the lifecycle reads the dev set through this module and should
     # not pay for LangGraph
     from policygraph.agent import PolicyAgent
+    from policygraph.graph_model import parse_vector_key
     from policygraph.models import ContentQuery
     from policygraph.retrieval import RetrievalState, Retriever
 
@@ -204,10 +206,11 @@ def engine_predictor(engine: Corpus, mode: str = "hybrid", retriever: Retriever 
             retr.understand(st)
             retr.embed(st)
             u, cat = st.understood, engine.catalog
+            assert u is not None and st.qvec is not None  # set by understand() and embed()
             keys = cat.allowed_rule_keys(u.at, u.jurisdiction)
             best: dict[str, float] = {}
             for key, score in engine.index.search(st.qvec, 30, keys):
-                node_id = key.rsplit("|", 1)[0]
+                node_id = parse_vector_key(key)[0]
                 e = cat.rules[node_id]
                 if e.kind != "allowed" and score > best.get(node_id, -1.0):
                     best[node_id] = score

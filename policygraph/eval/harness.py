@@ -23,6 +23,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import TypedDict
 
 from policygraph.eval.udhr import QUICK_LANGS
 from policygraph.settings import Settings
@@ -74,9 +75,9 @@ def corpus_engine(settings, progress: bool = True):
         log.info("no policies in %s: ingesting the bundled corpus from %s", settings.data_dir, settings.corpus_dir)
         bar = None
         if progress:
-            from policygraph.eval.udhr import _IngestBar
+            from policygraph.eval.udhr import IngestBar
 
-            bar = _IngestBar(True, "corpus · embed rules")
+            bar = IngestBar(True, "corpus · embed rules")
         pipeline.ingest(eng, [settings.corpus_dir], progress=bar)
         if bar:
             bar.close()
@@ -349,17 +350,29 @@ def tolerance_for(metric: str, gate_latency: bool = False) -> tuple[str, float] 
     return None
 
 
+class _ComparedMetric(TypedDict):
+    """One row of `compare_reports`."""
+
+    metric: str
+    baseline: float
+    current: float
+    delta: float
+    tolerance: str | None
+    status: str
+
+
 def compare_reports(baseline: dict, current: dict, gate_latency: bool = False) -> dict:
     """Compare every metric present in both reports against its tolerance."""
     bv = baseline.get("schema_version")
     if bv != SCHEMA_VERSION:
         raise ValueError(f"baseline has schema_version {bv}; this harness writes {SCHEMA_VERSION}")
     b, c, common_n = flatten_metrics(baseline, current)
-    rows, regressions = [], []
+    rows: list[_ComparedMetric] = []
+    regressions: list[_ComparedMetric] = []
     gated = 0
     for name in sorted(b):
         tol = tolerance_for(name, gate_latency)
-        row = {"metric": name, "baseline": round(b[name], 4), "current": round(c[name], 4),
+        row: _ComparedMetric = {"metric": name, "baseline": round(b[name], 4), "current": round(c[name], 4),
                "delta": round(c[name] - b[name], 4), "tolerance": None, "status": "info"}
         if tol is not None:
             kind, t = tol

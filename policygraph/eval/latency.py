@@ -2,7 +2,7 @@
 
 Every query is embedded for real (the query-embedding cache is bypassed): these are the numbers a
 moderation agent calling the engine would see, on this machine. Reported per stage of the hybrid
-retrieval (`RetrievalState.timings`: understand, embed, vector, terms, graph, fuse, decide), for the
+retrieval (`RetrievalState.timings`: understand, embed, vector, terms, graph, fuse, verdicts), for the
 vector-only path (understand + embed + vector search), and for the agent (total and per node of its
 trace) when `policygraph.agent` can be imported.
 """
@@ -20,7 +20,7 @@ import numpy as np
 
 log = logging.getLogger(__name__)
 
-STAGES = ("understand", "embed", "vector", "terms", "graph", "fuse", "decide")
+STAGES = ("understand", "embed", "vector", "terms", "graph", "fuse", "verdicts")
 WARMUP = 5
 
 

@@ -40,8 +40,12 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from tqdm import tqdm
 
 log = logging.getLogger(__name__)
 
@@ -437,6 +441,7 @@ def run_udhr(
     """Run suite 1. `languages`: translation keys to use as queries (default: every complete one);
     `runs`: a subset of ALL_RUNS. Returns the report section (see docs/eval.md)."""
     from policygraph.engine import Engine
+    from policygraph.graph_model import rule_node_id, vector_key
 
     t_all = time.perf_counter()
     directory = directory or udhr_dir(settings)
@@ -463,8 +468,8 @@ def run_udhr(
     timings["engine_open"] = {"seconds": round(time.perf_counter() - t, 2)}
     with _Phase(emb, timings, "ingest_pivot"):
         pivot_engine.ingest_documents([udhr_document([trans[PIVOT]], lang_key=lambda _t: "en")])
-    node_of = {rule_id(n): f"rule:{rule_id(n)}@{_version(pivot_engine)}" for n in range(1, N_ARTICLES + 1)}
-    col_of_key = {f"{node_of[rule_id(n)]}|en": n - 1 for n in range(1, N_ARTICLES + 1)}
+    node_of = {rule_id(n): rule_node_id(rule_id(n), _version(pivot_engine)) for n in range(1, N_ARTICLES + 1)}
+    col_of_key = {vector_key(node_of[rule_id(n)], "en"): n - 1 for n in range(1, N_ARTICLES + 1)}
 
     def p1_scores(qvecs: np.ndarray) -> np.ndarray:
         res = pivot_engine.index.search_many(qvecs, N_ARTICLES, set(col_of_key))
@@ -514,16 +519,18 @@ def run_udhr(
         all_engine = Engine(eval_settings(settings, "udhr-all"), embedder=emb.inner)
         timings["engine_open_all"] = {"seconds": round(time.perf_counter() - t, 2)}
         emb2 = all_engine.embedder
-        bar = _IngestBar(progress, "udhr · embed passages (all translations)")
+        bar = IngestBar(progress, "udhr · embed passages (all translations)")
         with _Phase(emb2, timings, "ingest_all"):
             all_engine.ingest_documents([udhr_document(list(trans.values()))], progress=bar)
         bar.close()
         with _Phase(emb2, timings, "search_p2"):
             ver = _version(all_engine)
-            keys, rows, lang_cols = [], [], defaultdict(list)
+            keys: list[str] = []
+            rows: list[tuple[int, np.ndarray]] = []  # (rule's column group, vector)
+            lang_cols: defaultdict[str, list[int]] = defaultdict(list)
             for n in range(1, N_ARTICLES + 1):
                 for k in trans:
-                    key = f"rule:{rule_id(n)}@{ver}|{k}"
+                    key = vector_key(rule_node_id(rule_id(n), ver), k)
                     v = all_engine.index.get_vector(key)
                     if v is None:
                         continue
@@ -537,15 +544,16 @@ def run_udhr(
             for name, exclude in (("p2_sentence", False), ("p2_sentence_excl", True)):
                 if name not in runs:
                     continue
-                ranks, best = {}, {}
+                p2_ranks: dict[str, np.ndarray] = {}
+                p2_best: dict[str, np.ndarray] = {}
                 for k in queries_p2:
                     sims = sentence_vecs[k] @ mat.T
                     if exclude:
                         sims[:, lang_cols[k]] = -np.inf
                     per_rule = np.maximum.reduceat(sims, bounds, axis=1)
-                    ranks[k] = rank_of_gold(per_rule, gold)
-                    best[k] = per_rule.argmax(axis=1)
-                out_runs[name] = summarise_run(name, ranks, best, langs_meta,
+                    p2_ranks[k] = rank_of_gold(per_rule, gold)
+                    p2_best[k] = per_rule.argmax(axis=1)
+                out_runs[name] = summarise_run(name, p2_ranks, p2_best, langs_meta,
                                                {"index_vectors": int(len(keys)), "index_languages": len(trans)})
         all_engine.close()
     pivot_engine.close()
@@ -574,11 +582,12 @@ def _version(engine) -> int:
     return max(e.version for e in engine.catalog.by_rule_id[rule_id(1)])
 
 
-class _IngestBar:
+class IngestBar:
     """Adapts the engine's progress callback to a tqdm bar."""
 
     def __init__(self, enabled: bool, desc: str) -> None:
-        self.enabled, self.desc, self.bar = enabled, desc, None
+        self.enabled, self.desc = enabled, desc
+        self.bar: tqdm | None = None
 
     def __call__(self, stage: str, done: int, total: int) -> None:
         if not self.enabled:

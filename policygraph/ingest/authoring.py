@@ -16,11 +16,6 @@ from policygraph.ingest.reader import SourceFile
 
 RULE_ID_RE = re.compile(r"^[A-Z]{2,4}-\d+(?:\.\d+)*(?:-[A-Z0-9]+)?$")
 RULE_HEADING_RE = re.compile(r"^###\s+(\S+)\s*(.*?)\s*$")
-SLUG_RE = re.compile(r"[^a-z0-9]+")
-
-
-def slugify(text: str) -> str:
-    return SLUG_RE.sub("-", text.lower()).strip("-") or "section"
 
 
 @dataclass

@@ -16,7 +16,8 @@ from typing import Any
 from pydantic import ValidationError
 
 from policygraph.errors import IngestError
-from policygraph.ingest.authoring import RULE_ID_RE, ParsedFile, parse_authoring_markdown, parse_structured, slugify
+from policygraph.ingest.authoring import RULE_ID_RE, ParsedFile, parse_authoring_markdown, parse_structured
+from policygraph.ingest.generic.ids import slugify
 from policygraph.ingest.reader import SUFFIX_FORMATS, SourceFile, read_source
 from policygraph.language import detect_language
 from policygraph.models import (
@@ -136,7 +137,7 @@ def _build_original(pf: ParsedFile) -> PolicyDocument:
     sections: list[SectionDoc] = []
     seen: dict[str, int] = {}
     for order, raw in enumerate(pf.sections):
-        sid = slugify(raw.title)
+        sid = slugify(raw.title) or "section"
         if sid in {s.id for s in sections}:
             sid = f"{sid}-{order}"
         rules = []
@@ -169,7 +170,7 @@ def _build_original(pf: ParsedFile) -> PolicyDocument:
             effective_to=_date(meta.get("effective_to"), path, pf.line_of("effective_to"), "effective_to"),
             language=language, languages=[language], jurisdictions=juris, preamble=pf.preamble,
             sections=sections, definitions=definitions, examples=examples,
-            source=SourceInfo(path=path, sha256=pf.source.sha256, format=pf.source.format),  # type: ignore[arg-type]
+            source=SourceInfo(path=path, sha256=pf.source.sha256, format=pf.source.format),
         )
     except ValidationError as exc:
         err = exc.errors()[0]
@@ -259,18 +260,18 @@ def _merge_translation(doc: PolicyDocument, pf: ParsedFile) -> PolicyDocument:
             doc.definitions.append(t)
     doc.examples.extend(_examples(pf, set(by_id), lang))
     doc.languages.append(lang)
-    doc.translations.append(SourceInfo(path=path, sha256=pf.source.sha256, format=pf.source.format))  # type: ignore[arg-type]
+    doc.translations.append(SourceInfo(path=path, sha256=pf.source.sha256, format=pf.source.format))
     return doc
 
 
 def parse_file(src: SourceFile) -> ParsedFile | PolicyDocument:
     if src.format == "policygraph-md":
         return parse_authoring_markdown(src)
-    if src.format in ("yaml", "json"):
+    if src.format == "yaml" or src.format == "json":
         return parse_structured(src)
     from policygraph.ingest.generic import parse_generic
 
-    return parse_generic(src.text, path=src.path, fmt=src.format, sha256=src.sha256)  # type: ignore[arg-type]
+    return parse_generic(src.text, path=src.path, fmt=src.format, sha256=src.sha256)
 
 
 def load_documents(
@@ -306,14 +307,14 @@ def load_documents(
         originals[doc.id] = doc
     for pf in translations:
         target = str(pf.meta["translation_of"])
-        doc = originals.get(target) or (existing or {}).get(target)
-        if doc is None:
+        found = originals.get(target) or (existing or {}).get(target)
+        if found is None:
             raise IngestError(pf.source.path, f"translation_of {target!r}: no such policy among the files or in the store",
                               pf.line_of("translation_of"))
         if target not in originals:
-            doc = doc.model_copy(deep=True)
-            originals[target] = doc
-        _merge_translation(doc, pf)
+            found = found.model_copy(deep=True)
+            originals[target] = found
+        _merge_translation(found, pf)
 
     # corpus-wide checks
     owner: dict[str, str] = {}

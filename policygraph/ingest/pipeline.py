@@ -18,6 +18,7 @@ import time
 from collections.abc import Callable, Iterable
 from contextlib import AbstractContextManager
 from pathlib import Path
+from typing import Final
 
 from policygraph.engine import Engine, Progress
 from policygraph.errors import IngestError
@@ -31,7 +32,7 @@ from policygraph.models import ExamplesReport, IngestReport, LabelledDecision, P
 log = logging.getLogger(__name__)
 
 #: formats a document without PolicyGraph markup can come in (parsed by `policygraph.ingest.generic`)
-GENERIC_FORMATS = ("markdown", "text", "html")
+GENERIC_FORMATS: Final = ("markdown", "text", "html")
 
 
 def read_sources(paths: Iterable[str | Path], max_bytes: int) -> list[SourceFile]:
@@ -53,7 +54,7 @@ def parse(engine: Engine, sources: list[SourceFile], *, policy_id: str | None = 
     for src in sources:
         if policy_id and src.format in GENERIC_FORMATS:
             base = stored.get(policy_id)
-            docs.append(parse_generic(src.text, path=src.path, fmt=src.format,  # type: ignore[arg-type]
+            docs.append(parse_generic(src.text, path=src.path, fmt=src.format,
                                       sha256=src.sha256, policy_id=policy_id,
                                       version=base.version + 1 if base else 1))
         else:
@@ -74,11 +75,11 @@ def ingest(engine: Engine, paths: Iterable[str | Path] = (), *, sources: list[So
     decisions (`policygraph/ingest/labelled.py`), stored as examples after the documents. All-or-
     nothing: when any file is refused, or a store write fails, nothing already stored changes."""
     t0 = time.perf_counter()
-    paths = [Path(p) for p in paths]
+    files = [Path(p) for p in paths]
     max_bytes = engine.settings.max_file_bytes
     # labelled decisions ride along with the documents: read (and refused) before any write
-    decisions = {f: read_labelled(f, max_bytes) for f in labelled_files(paths)}
-    doc_paths = [p for p in paths if not (p.is_file() and is_labelled_file(p))]
+    decisions = {f: read_labelled(f, max_bytes) for f in labelled_files(files)}
+    doc_paths = [p for p in files if not (p.is_file() and is_labelled_file(p))]
     srcs = list(sources or []) + (read_sources(doc_paths, max_bytes) if doc_paths else [])
     with engine.transaction():
         docs = parse(engine, srcs) if srcs else []

@@ -7,8 +7,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from policygraph.errors import IngestError
+from policygraph.models import SourceFormat
 
-SUFFIX_FORMATS = {
+SUFFIX_FORMATS: dict[str, SourceFormat] = {
     ".md": "markdown",
     ".markdown": "markdown",
     ".txt": "text",
@@ -26,7 +27,7 @@ class SourceFile:
     path: str
     text: str
     sha256: str
-    format: str  # policygraph-md | markdown | text | html | yaml | json
+    format: SourceFormat  # policygraph-md | markdown | text | html | yaml | json
 
 
 def decode_policy_bytes(data: bytes, path: str, max_bytes: int) -> str:

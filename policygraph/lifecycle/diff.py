@@ -231,9 +231,9 @@ def find_conflicts(doc: PolicyDocument, check: Iterable[str], others: Iterable[P
     check = set(check)
     mine = [r for r in doc.rules() if r.id in check]
     pool: list[tuple[str, RuleDoc]] = [(doc.id, r) for r in doc.rules()]
-    for o in others:
-        if o.id != doc.id:
-            pool.extend((o.id, r) for r in o.rules())
+    for other in others:
+        if other.id != doc.id:
+            pool.extend((other.id, r) for r in other.rules())
     pw = [(pid, r, words(_primary(r))) for pid, r in pool]
     pset = [set(w) for _, _, w in pw]
     out: list[Conflict] = []

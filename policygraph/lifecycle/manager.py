@@ -39,7 +39,6 @@ from policygraph.ingest import pipeline
 from policygraph.ingest.reader import SourceFile
 from policygraph.lifecycle.diff import diff_documents, find_conflicts, render_text
 from policygraph.lifecycle.models import (
-    AuditEntry,
     DiffReport,
     Draft,
     EvaluationReport,
@@ -48,7 +47,7 @@ from policygraph.lifecycle.models import (
     PublishReport,
     VersionInfo,
 )
-from policygraph.models import ContentQuery, PolicyDocument
+from policygraph.models import AuditEntry, ContentQuery, PolicyDocument
 from policygraph.retrieval import Retriever
 from policygraph.settings import Settings
 from policygraph.stores.networkx_store import atomic_write_bytes
@@ -99,15 +98,21 @@ class Lifecycle:
         self.read_gate = read_gate or contextlib.nullcontext
 
     # ------------------------------------------------------------------ versions on disk
+    @property
+    def _docs_dir(self) -> Path:
+        docs_dir = self.engine.docs_dir
+        assert docs_dir is not None  # __init__ refuses an engine without one
+        return docs_dir
+
     def versions(self, policy_id: str) -> list[PolicyDocument]:
-        pdir = self.engine.docs_dir / policy_id
+        pdir = self._docs_dir / policy_id
         if not pdir.exists():
             return []
         files = sorted(pdir.glob("v*.json"), key=lambda p: int(p.stem[1:]))
         return [PolicyDocument.model_validate_json(f.read_text(encoding="utf-8")) for f in files]
 
     def version(self, policy_id: str, version: int) -> PolicyDocument:
-        f = self.engine.docs_dir / policy_id / f"v{version}.json"
+        f = self._docs_dir / policy_id / f"v{version}.json"
         if not f.exists():
             raise NotFound(f"policy {policy_id} has no version {version}")
         return PolicyDocument.model_validate_json(f.read_text(encoding="utf-8"))
@@ -253,7 +258,7 @@ class Lifecycle:
             log.warning("pre-embedding the draft failed; publish will embed it", exc_info=True)
         draft = Draft(id=draft_id, policy_id=doc.id, version=doc.version, base_version=rep.base_version,
                       author=author, created_at=audit.now(), source=doc.source.path,
-                      document_sha256=doc.source.sha256, content_hash=chash, kind=kind, rollback_of=rollback_of,  # type: ignore[arg-type]
+                      document_sha256=doc.source.sha256, content_hash=chash, kind=kind, rollback_of=rollback_of,
                       texts_embedded=self.engine.embedder.misses - misses, diff=rep)
         self._save_draft(draft, doc)
         audit.append(self.engine.root, AuditEntry(
@@ -395,14 +400,14 @@ class Lifecycle:
                 state = "superseded"
             else:
                 state = "in_force"
-            e = published.get(v.version)
+            entry = published.get(v.version)
             note = ""
-            if e and e.detail.get("rollback_of"):
-                note = f"rollback to version {e.detail['rollback_of']}"
+            if entry and entry.detail.get("rollback_of"):
+                note = f"rollback to version {entry.detail['rollback_of']}"
             out.append(VersionInfo(version=v.version, effective_from=start, effective_to=end, state=state,
                                    rules=len(v.rules()), source=v.source.path, document_sha256=v.source.sha256,
-                                   published_at=e.ts if e else None, published_by=e.actor if e else None,
-                                   draft_id=e.draft_id if e else None, note=note))
+                                   published_at=entry.ts if entry else None, published_by=entry.actor if entry else None,
+                                   draft_id=entry.draft_id if entry else None, note=note))
         return History(policy_id=policy_id, title=versions[-1].title, versions=out)
 
     def audit_log(self, policy_id: str | None = None, limit: int | None = None) -> list[AuditEntry]:
@@ -437,7 +442,7 @@ class Lifecycle:
         live = Retriever(self.engine, cache_queries=True)  # query vectors land in the cache the shadow reads
         draft_retriever = Retriever(shadow)
         out: list[ImpactItem] = []
-        recall = {"current": [], "draft": []}
+        recall: dict[str, list[float]] = {"current": [], "draft": []}
         for it in items:
             q = ContentQuery(text=it.text, language=it.language, jurisdiction=it.jurisdiction, at=when)
             with self.read_gate():
@@ -509,6 +514,7 @@ def recover_interrupted_publish(engine: Engine) -> str | None:
             engine.save_document(pub)
         if draft is not None and draft.status == "pending":
             draft.status, draft.published_at, draft.published_by = "published", audit.now(), j.get("actor")
+            assert doc is not None  # load_draft() gave the draft and its document together
             lc._save_draft(draft, doc)
         outcome = "completed"
         detail = {"outcome": "the graph write had committed: publish completed on restart", "serving_version": version}

@@ -54,7 +54,7 @@ class FaissVectorIndex:
 
     def _reset(self) -> None:
         """An empty index."""
-        self._index = faiss.IndexIDMap2(faiss.IndexFlatIP(self.dim))
+        self._index: faiss.Index = faiss.IndexIDMap2(faiss.IndexFlatIP(self.dim))
         self._key_to_id: dict[str, int] = {}
         self._id_to_key: dict[int, str] = {}
         self._next_id = 0
@@ -109,7 +109,8 @@ class FaissVectorIndex:
                 return 0
             for i in ids:
                 self._id_to_key.pop(i, None)
-            self._index.remove_ids(np.asarray(ids, dtype=np.int64))
+            # faiss's Python wrapper also takes an array of ids (the stub lists only an IDSelector)
+            self._index.remove_ids(np.asarray(ids, dtype=np.int64))  # type: ignore[arg-type]
             self._gpu_dirty = True
             return len(ids)
 
@@ -122,7 +123,8 @@ class FaissVectorIndex:
 
     def get_vector(self, key: str) -> np.ndarray | None:
         i = self._key_to_id.get(key)
-        return None if i is None else self._index.reconstruct(i)
+        # without an `x` buffer the stub's first (torch) overload is picked; faiss returns an ndarray here
+        return None if i is None else self._index.reconstruct(i)  # type: ignore[return-value]
 
     def _searcher(self):
         if not self.use_gpu:
@@ -154,7 +156,8 @@ class FaissVectorIndex:
                 scores, ids = index.search(q, min(k, n))
             elif not self.use_gpu:
                 sel = faiss.IDSelectorBatch(np.asarray(allowed_ids, dtype=np.int64))
-                params = faiss.SearchParameters(sel=sel)
+                # SWIG constructors take attributes as keywords; the stub's __init__ takes none
+                params = faiss.SearchParameters(sel=sel)  # type: ignore[call-arg]
                 scores, ids = index.search(q, min(k, len(allowed_ids)), params=params)
             else:
                 scores, ids = index.search(q, n)

@@ -264,6 +264,12 @@ class Neo4jGraphStore:
             settings.neo4j_database,
         )
 
+    @property
+    def driver(self) -> neo4j.Driver:
+        """The official driver this store talks through (for diagnostics and benchmarks: server-side
+        timings, `EXPLAIN`); writes go through the store's methods."""
+        return self._driver
+
     def __repr__(self) -> str:
         return f"Neo4jGraphStore({self.uri!r}, database={self.database!r})"
 
@@ -282,12 +288,13 @@ class Neo4jGraphStore:
 
     def _retrying(self, fn: Callable[[], T], also_retry: tuple[type[Exception], ...] = ()) -> T:
         """Run `fn`, retrying transient failures with exponential backoff; errors become StoreError."""
+        retry_on: tuple[type[Exception], ...] = (*RETRYABLE, *also_retry)
         for attempt in range(1, self.retries + 1):
             try:
                 return fn()
             except StoreError:
                 raise
-            except (*RETRYABLE, *also_retry) as exc:
+            except retry_on as exc:
                 if attempt == self.retries:
                     raise self._error(exc) from exc
                 delay = self.retry_delay * 2 ** (attempt - 1) * (1 + random.random() / 2)
@@ -509,11 +516,11 @@ class _Plan:
 
     def run(self, tx: neo4j.ManagedTransaction) -> None:
         """The transaction function: may run more than once (retries), so it only reads the plan."""
-        for chunk in _chunks(self.delete_nodes):
-            tx.run(Q_DELETE_NODES, ids=list(chunk)).consume()
+        for ids in _chunks(self.delete_nodes):
+            tx.run(Q_DELETE_NODES, ids=list(ids)).consume()
         for typ, rows in self.delete_edges.items():
-            for chunk in _chunks(rows):
-                tx.run(_q_delete_edges(typ), rows=list(chunk)).consume()
+            for ends in _chunks(rows):
+                tx.run(_q_delete_edges(typ), rows=list(ends)).consume()
         existing = self._check(tx)
         updates = [row for by_id in self.nodes.values() for nid, row in by_id.items() if nid in existing]
         for chunk in _chunks(updates):

@@ -144,7 +144,7 @@ class NetworkxGraphStore:
         for nid in node_ids:
             if not g.has_node(nid):
                 continue
-            edges = []
+            edges: list[tuple[str, str, str, dict[str, Any], str]] = []  # (src, dst, type, data, other end)
             if direction in ("out", "both"):
                 edges.extend((s, t, k, d, t) for s, t, k, d in g.out_edges(nid, keys=True, data=True))
             if direction in ("in", "both"):

@@ -111,7 +111,7 @@ def test_what_each_attack_does():
         assert re.search(r"([A-Za-z])\1{3}", A.perturb(text, "repeated", seed))
 
 
-@pytest.mark.parametrize("latin, lookalikes", sorted(A._HOMOGLYPHS.items()))
+@pytest.mark.parametrize("latin, lookalikes", sorted(A.HOMOGLYPHS.items()))
 def test_every_homoglyph_folds_back(latin, lookalikes):
     for g in lookalikes:
         word = ("ab" if latin.islower() else "AB") + g + ("cd" if latin.islower() else "CD")

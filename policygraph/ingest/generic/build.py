@@ -154,7 +154,8 @@ class _Node:
     provenance: str = ""  # title | ancestor | text | fallback
 
     def path(self) -> list[str]:
-        out, node = [], self
+        out: list[str] = []
+        node: _Node | None = self
         while node is not None:
             if node.title:
                 out.append(node.title)
@@ -352,6 +353,12 @@ def _assign_levels(blocks: list[Block]) -> None:
         last_real = b.level
 
 
+def _heading_level(b: Block) -> int:
+    """The level of a heading block: `_assign_levels` has set it for every heading."""
+    assert b.level is not None
+    return b.level
+
+
 def _find_title(blocks: list[Block], headings: list[Block]) -> tuple[Block | None, bool]:
     """(the title block, whether it is consumed, i.e. kept out of the section paths): step 2."""
     if not headings:
@@ -362,10 +369,11 @@ def _find_title(blocks: list[Block], headings: list[Block]) -> tuple[Block | Non
     before = blocks[:first_idx]
     if not before:
         others = headings[1:]
-        unique_top = all(h.level > title_block.level for h in others)
+        title_level = _heading_level(title_block)
+        unique_top = all(_heading_level(h) > title_level for h in others)
         nxt = others[0] if others else None
         between = blocks[first_idx + 1 : blocks.index(nxt)] if nxt else blocks[first_idx + 1 :]
-        consumed = unique_top or (nxt is not None and nxt.level <= title_block.level and not between)
+        consumed = unique_top or (nxt is not None and _heading_level(nxt) <= title_level and not between)
     return title_block, consumed
 
 
@@ -380,7 +388,7 @@ def _section_tree(blocks: list[Block], fmt: str, title: str, skip: Block | None)
         if b.kind == "heading":
             if b is skip:
                 continue
-            while stack and stack[-1].level >= b.level:
+            while stack and stack[-1].level >= _heading_level(b):
                 stack.pop()
             node = _Node(title=b.text, level=b.level or 1, parent=stack[-1] if stack else None)
             nodes.append(node)

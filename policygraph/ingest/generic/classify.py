@@ -296,7 +296,7 @@ def rule_category(
     best = best_category(own)
     if best is not None and best != cat:
         if provenance in ("title", "ancestor"):
-            if own[best] >= 4.0 and own.get(cat, 0.0) == 0.0:
+            if own[best] >= 4.0 and (cat is None or own.get(cat, 0.0) == 0.0):
                 cat = best
         elif cat is None:
             if own[best] >= 1.0:

@@ -109,7 +109,9 @@ def md_blocks(text: str) -> list[Block]:
             inl = _md_inline(tokens[i + 1])
             a = t.map[0]
             s, e, line = _md_span(text, starts, ends, a, a + 1)
-            s += len(re.match(r"#*[ \t]*", text[s:e]).group(0))
+            marker = re.match(r"#*[ \t]*", text[s:e])
+            assert marker is not None  # the pattern matches the empty string too
+            s += len(marker.group(0))
             style = "setext" if t.markup in ("=", "-") else "atx"
             blocks.append(Block("heading", inl.text, s, e, line, level=int(t.tag[1]), style=style))
             i += 3

@@ -115,6 +115,7 @@ def txt_blocks(text: str) -> list[Block]:
             continue
         if kind == "num":
             m = _TXT_NUMBERED.match(raw[first])
+            assert m is not None  # a "num" chunk is a line that matched _TXT_NUMBERED
             depth = m.group(1).count(".") + 1
             s = starts[first] + m.start(2)
             blocks.append(
@@ -145,6 +146,7 @@ def txt_blocks(text: str) -> list[Block]:
                 )
                 continue
             m = _TXT_BULLET.match(raw[first]) or re.match(r"[ \t]*\d{1,3}\.[ \t]+", raw[first])
+            assert m is not None  # an "item" chunk starts with a bullet or a "1. " line
             s = starts[first] + m.end()
             e = ends[lines[-1]]
             body = raw[first][m.end() :] + " " + " ".join(raw[k] for k in lines[1:])
