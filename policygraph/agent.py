@@ -443,7 +443,8 @@ class PolicyAgent:
             lines.append("linked terms: " + ", ".join(f"{t.term} ('{t.alias}')" for t in u.linked_terms))
         hits = {h.rule_id: h for h in d.context.rules}
         if not any(x.verdict != "not_applicable" for x in d.decisions):
-            lines.append("\nNo rule applies.")
+            # why nothing applies: no policy in force that day, too little text to judge, or no match
+            lines.append("\n" + (d.context.rationale if not d.context.rules else "No rule applies."))
         for x in d.decisions:
             h = hits.get(x.rule_id)
             lines.append(f"\n{x.rule_id}  [{x.verdict}]  confidence {x.confidence:.2f}"

@@ -475,6 +475,7 @@ class Engine:
                     dst = target(ref) if ref in new_nodes or self.catalog.latest(ref) else policy_node_id(ref)
                     if dst is not None and dst != src:
                         batch.edges.append(Edge(src=src, type="REFERS_TO", dst=dst))
+        batch.edges.extend(self._inherited_edges(changed, stored, new_nodes, supersedes or {}))
         # Embed (cached by text), then write: index in memory, graph atomically, index to disk.
         if progress:
             progress("embed", 0, len(vec_texts))
@@ -506,6 +507,33 @@ class Engine:
             seconds=time.perf_counter() - t0,
         )
 
+    def _inherited_edges(self, changed: list[PolicyDocument], stored: dict[str, PolicyDocument],
+                         new_nodes: dict[str, str], supersedes: dict[str, str]) -> list[Edge]:
+        """Edges from rules this write leaves alone — another policy's exception, regional override or
+        reference — that point at a rule version being superseded: the new version inherits them.
+        Without this, revising policy B silently dropped policy A's exception to one of B's rules."""
+        renamed = {old: new for new, old in supersedes.items()}
+        writing = {d.id for d in changed}
+        today = dt.date.today().isoformat()
+        out: list[Edge] = []
+        for d in changed:
+            prev = stored.get(d.id)
+            if prev is None or prev.version >= d.version:
+                continue  # a first version has no incoming edges; a same-version rewrite keeps its node ids
+            old_nodes = {rule_node_id(r.id, prev.version): r.id for r in prev.rules()}
+            for edge, other in self.graph.neighbors(sorted(old_nodes), ["EXCEPTION_TO", "OVERRIDES", "REFERS_TO"],
+                                                    "in"):
+                if edge.dst not in old_nodes or other.props.get("policy_id") in writing:
+                    continue  # this write rebuilds its own documents' edges
+                ended = other.props.get("valid_to")
+                if ended is not None and ended <= today:
+                    continue  # a version of the other rule no longer in force keeps pointing where it pointed
+                rid = old_nodes[edge.dst]
+                dst = new_nodes.get(rid) or new_nodes.get(renamed.get(rid, ""))
+                if dst is not None:
+                    out.append(Edge(src=edge.src, type=edge.type, dst=dst, props=dict(edge.props)))
+        return out
+
     def _embed_with_progress(self, texts: list[str], progress: Progress | None):
         chunks = []
         step = 64
@@ -522,7 +550,9 @@ class Engine:
         if entry is None:
             if rule_id in self.catalog.by_rule_id:
                 raise NotFound(f"rule {rule_id} was not in force on {at.isoformat()}")
-            raise NotFound(f"no rule {rule_id}")
+            same = [r for r in self.catalog.by_rule_id if r.lower() == rule_id.lower()]
+            raise NotFound(f"no rule {rule_id}" + (f" (rule ids are case-sensitive: did you mean {same[0]}?)"
+                                                    if same else ""))
         return self.rule_view(entry.node_id, lang)
 
     def rule_view(self, node_id: str, lang: str | None = None) -> RuleView:

@@ -13,8 +13,9 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from policygraph.codes import jurisdiction_code, language_code
 from policygraph.taxonomy import Category
 
 RuleKind = Literal["prohibited", "restricted", "allowed", "requirement"]
@@ -172,10 +173,21 @@ class ContentQuery(_Model):
     """A piece of content to check against the policies."""
 
     text: str = Field(min_length=1, description="The content: caption, comment, transcript...")
-    language: str | None = Field(None, description="ISO 639-1 code; detected when absent")
-    jurisdiction: str | None = Field(None, description="ISO 3166 alpha-2 or EU; rules for it override")
+    language: str | None = Field(None, description="ISO 639 code or BCP-47 tag (its language subtag is used); "
+                                 "detected when absent")
+    jurisdiction: str | None = Field(None, description="ISO 3166-1 alpha-2 or EU; rules for it override")
     at: dt.date | None = Field(None, description="Point in time; rules in force then (default: today)")
-    top_k: int = Field(5, ge=1, le=50, description="How many rules to return at most")
+    top_k: int = Field(5, ge=1, le=50, strict=True, description="How many rules to return at most")
+
+    @field_validator("language")
+    @classmethod
+    def _known_language(cls, v: str | None) -> str | None:
+        return None if v is None else language_code(v)
+
+    @field_validator("jurisdiction")
+    @classmethod
+    def _known_jurisdiction(cls, v: str | None) -> str | None:
+        return None if v is None else jurisdiction_code(v)
 
     model_config = ConfigDict(
         extra="forbid",

@@ -577,6 +577,10 @@ class Retriever:
         return note + self._rationale(st)
 
     def _rationale(self, st: RetrievalState) -> str:
+        u = st.understood
+        if not st.hits and u is not None and not any(self.corpus.catalog.live(e, u.at)
+                                                     for e in self.corpus.catalog.rules.values()):
+            return f"No policy was in force on {u.at.isoformat()}: no rule of any stored policy applies on that date."
         if not st.hits:
             best = st.ranked[0] if st.ranked else None
             tail = f" (closest: {best.entry.rule_id} at {best.score:.3f}, below {self.w.possible})" if best else ""

@@ -294,6 +294,10 @@ def test_malformed_json_422(client):
         ({"text": "hi", "at": "yesterday"}, "at", "invalid_field"),
         ({"text": "hi", "colour": "red"}, "colour", "unknown_field"),
         ({"text": 42}, "text", "invalid_field"),
+        ({"text": "hi", "jurisdiction": "XYZ"}, "jurisdiction", "invalid_field"),
+        ({"text": "hi", "language": "klingon"}, "language", "invalid_field"),
+        ({"text": "hi", "top_k": "5"}, "top_k", "invalid_field"),
+        ({"text": "hi", "top_k": True}, "top_k", "invalid_field"),
     ],
 )
 def test_invalid_fields_422_name_the_field(client, body, field, code):
@@ -302,6 +306,14 @@ def test_invalid_fields_422_name_the_field(client, body, field, code):
     e = err(r)
     assert e["field"] == field and e["code"] == code, e
     assert field in e["message"]
+
+
+def test_a_lone_surrogate_in_a_code_is_422_not_500(client):
+    """JSON may escape a lone surrogate (\\ud800); the code validators refuse it like any unknown code."""
+    for field in ("language", "jurisdiction"):
+        body = ('{"text": "hi", "%s": "\\ud800"}' % field).encode()
+        r = client.post("/v1/context", content=body, headers={**AGENT, "Content-Type": "application/json"})
+        assert r.status_code == 422 and err(r)["field"] == field, r.text
 
 
 def test_json_array_body_422(client):

@@ -393,7 +393,7 @@ def test_four_real_versions_give_recognisable_diffs_and_point_in_time_answers(tm
     lc = Lifecycle(eng)
     steps = []
     for name in TIKTOK_VERSIONS:
-        [(draft, diff)] = lc.draft([real_policies_dir() / name], policy_id=TIKTOK_ID, author="importer")
+        [(draft, diff)] = lc.draft([real_policies_dir() / name], policy_id=TIKTOK_ID, author="importer", backfill=True)
         lc.publish(draft.id, author="importer")
         steps.append(diff)
     print("\n" + "\n".join(f"{s.base_version}→{s.version}: {s.counts}" for s in steps))

@@ -89,6 +89,8 @@ def build_lifecycle_router(svc: PolicyService, *, author_role, agent_role) -> AP
         effective_from: Annotated[dt.date | None, Query()] = None,
         effective_to: Annotated[dt.date | None, Query()] = None,
         author: Annotated[str | None, Query(max_length=128)] = None,
+        backfill: Annotated[bool, Query(description="Importing a policy's earlier history: keep the document's "
+                                        "own start date even when it is in the past")] = False,
     ) -> DraftResult:
         """Body: the document, as for `POST /v1/policies` (multipart field `file`, or JSON
         `{filename, content}`). Nothing is served until the draft is published."""
@@ -99,7 +101,7 @@ def build_lifecycle_router(svc: PolicyService, *, author_role, agent_role) -> AP
         def work():
             with svc.upload_lock:
                 return lc.draft(sources=[src], policy_id=policy_id, author=_actor(request, author),
-                                effective_from=effective_from, effective_to=effective_to)
+                                effective_from=effective_from, effective_to=effective_to, backfill=backfill)
 
         [(draft, diff)] = await run_in_threadpool(work)
         if draft is None:

@@ -16,20 +16,15 @@ Every command takes --json. Exit status: 0 done, 1 refused (stale draft, date), 
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 
-from policygraph.cli.common import engine_for
+from policygraph.cli.common import engine_for, iso_date
 from policygraph.eval.devset import impact_items
 from policygraph.lifecycle import Lifecycle, render_text
 
 
 def _lifecycle(args) -> Lifecycle:
     return Lifecycle(engine_for(args))
-
-
-def _date(s: str | None) -> dt.date | None:
-    return dt.date.fromisoformat(s) if s else None
 
 
 def _dump(obj) -> str:
@@ -40,8 +35,8 @@ def _dump(obj) -> str:
 
 
 def cmd_diff(args) -> int:
-    reports = _lifecycle(args).diff(args.paths, policy_id=args.policy_id, effective_from=_date(args.effective_from),
-                                    effective_to=_date(args.effective_to))
+    reports = _lifecycle(args).diff(args.paths, policy_id=args.policy_id, effective_from=args.effective_from,
+                                    effective_to=args.effective_to)
     if args.json:
         print(_dump(reports))
     else:
@@ -51,7 +46,8 @@ def cmd_diff(args) -> int:
 
 def cmd_draft(args) -> int:
     results = _lifecycle(args).draft(args.paths, policy_id=args.policy_id, author=args.author,
-                                     effective_from=_date(args.effective_from), effective_to=_date(args.effective_to))
+                                     effective_from=args.effective_from, effective_to=args.effective_to,
+                                     backfill=args.backfill)
     if args.json:
         print(json.dumps([{"draft_id": d.id if d else None, "stored": d is not None, "diff": r.model_dump(mode="json")}
                           for d, r in results], indent=2, ensure_ascii=False))
@@ -83,7 +79,7 @@ def cmd_drafts(args) -> int:
 def cmd_evaluate(args) -> int:
     lc = _lifecycle(args)
     _, doc = lc.load_draft(args.draft_id)
-    rep = lc.evaluate(args.draft_id, impact_items(args.scope, doc.category.value), at=_date(args.at))
+    rep = lc.evaluate(args.draft_id, impact_items(args.scope, doc.category.value), at=args.at)
     if args.json:
         print(_dump(rep))
         return 0
@@ -117,7 +113,7 @@ def cmd_discard(args) -> int:
 
 def cmd_rollback(args) -> int:
     draft, rep = _lifecycle(args).rollback(args.policy_id, args.to, author=args.author,
-                                           effective_from=_date(args.effective_from))
+                                           effective_from=args.effective_from)
     if args.json:
         print(json.dumps({"draft": draft.model_dump(mode="json"), "publish": rep.model_dump(mode="json")}, indent=2))
     else:
@@ -158,10 +154,11 @@ def add_lifecycle_parsers(sub) -> None:
     def doc_args(s):
         s.add_argument("paths", nargs="+", help="document file(s) or folder")
         s.add_argument("--policy-id", help="parse documents without PolicyGraph markup as a version of this policy")
-        s.add_argument("--effective-from", help="YYYY-MM-DD (default: the document's date, else the publish day)")
-        s.add_argument("--effective-to", help="YYYY-MM-DD")
+        s.add_argument("--effective-from", type=iso_date, help="YYYY-MM-DD, today or later (default: the document's "
+                       "date when it is in the future, else the moment it is published)")
+        s.add_argument("--effective-to", type=iso_date, help="YYYY-MM-DD, after the start")
         s.add_argument("--max-items", type=int, default=40, help="changes listed in the text report")
-        s.add_argument("--json", action="store_true")
+        s.add_argument("--json", action="store_true", help="print JSON")
 
     s = sub.add_parser("diff", help="rule-level diff of a document against the current version (writes nothing)")
     doc_args(s)
@@ -169,6 +166,8 @@ def add_lifecycle_parsers(sub) -> None:
 
     s = sub.add_parser("draft", help="store a revised document as a draft and show its diff")
     doc_args(s)
+    s.add_argument("--backfill", action="store_true", help="importing a policy's earlier history: keep the "
+                   "document's own start date even when it is in the past (answers for dates from it on change)")
     s.add_argument("--author")
     s.set_defaults(fn=cmd_draft)
 
@@ -180,7 +179,7 @@ def add_lifecycle_parsers(sub) -> None:
 
     s = sub.add_parser("evaluate-draft", help="run the dev set against the draft and the current version")
     s.add_argument("draft_id")
-    s.add_argument("--at", help="date to compare at (default: the draft's effective date)")
+    s.add_argument("--at", type=iso_date, help="date to compare at, YYYY-MM-DD (default: the draft's effective date)")
     s.add_argument("--scope", choices=["all", "policy"], default="all",
                    help="all dev-set items, or those of the draft's category")
     s.add_argument("--json", action="store_true")
@@ -202,7 +201,7 @@ def add_lifecycle_parsers(sub) -> None:
     s.add_argument("policy_id")
     s.add_argument("--to", type=int, required=True, help="the version to restore")
     s.add_argument("--author")
-    s.add_argument("--effective-from", help="YYYY-MM-DD (default today)")
+    s.add_argument("--effective-from", type=iso_date, help="YYYY-MM-DD, today or later (default today)")
     s.add_argument("--max-items", type=int, default=40)
     s.add_argument("--json", action="store_true")
     s.set_defaults(fn=cmd_rollback)

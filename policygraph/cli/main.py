@@ -3,13 +3,22 @@
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import json
 import logging
 import os
 import sys
 
-from policygraph.cli.common import engine_for, progress_bar
+from pydantic import ValidationError
+
+from policygraph.cli.common import (
+    content_arg,
+    engine_for,
+    iso_date,
+    jurisdiction_arg,
+    language_arg,
+    positive_int,
+    progress_bar,
+)
 from policygraph.errors import IngestError, NotFound, PolicyGraphError
 from policygraph.ingest import pipeline
 
@@ -58,17 +67,13 @@ def _n(count: int, noun: str) -> str:
     return f"{count} {noun}{'' if count == 1 else 's'}"
 
 
-def _date(s: str | None) -> dt.date | None:
-    return dt.date.fromisoformat(s) if s else None
-
-
 def cmd_ask(args) -> int:
     from policygraph.models import ContentQuery
 
     eng = engine_for(args)
     if not _has_policies(eng):
         return 1
-    q = ContentQuery(text=args.content, language=args.lang, jurisdiction=args.jurisdiction, at=_date(args.at),
+    q = ContentQuery(text=args.content, language=args.lang, jurisdiction=args.jurisdiction, at=args.at,
                      top_k=args.top_k)
     agent = None
     try:
@@ -98,7 +103,7 @@ def cmd_ask(args) -> int:
     if u.linked_terms:
         print("linked terms: " + ", ".join(f"{t.term} ('{t.alias}')" for t in u.linked_terms))
     if not ctx.rules:
-        print("\nNo rule applies.")
+        print("\n" + ctx.rationale)
     for h in ctx.rules:
         print(f"\n{h.rule_id}  [{h.verdict}]  score {h.score:.3f}  {h.policy_title} › {h.title}")
         print(f"  {h.category.value} · {h.kind} · severity {h.severity} · actions {', '.join(h.actions)}"
@@ -121,13 +126,15 @@ def cmd_ask(args) -> int:
 
 def cmd_show(args) -> int:
     eng = engine_for(args)
-    view = eng.get_rule(args.rule_id, at=_date(args.at), lang=args.lang)
+    view = eng.get_rule(args.rule_id, at=args.at, lang=args.lang)
     if args.json:
         print(view.model_dump_json(indent=2))
         return 0
     print(f"{view.rule_id} v{view.version}: {view.title}  ({view.policy_title} › {view.section})")
     print(f"{view.category.value} · {view.kind} · severity {view.severity} · actions {', '.join(view.actions)} · "
           f"{', '.join(view.jurisdictions)} · in force {view.valid_from or '-'} → {view.valid_to or 'now'}")
+    if args.lang and view.language != args.lang:
+        print(f"(no {args.lang} text: shown in {view.language}; this rule has {', '.join(sorted(view.texts))})")
     print(f"\n{view.text}\n")
     print(f"languages: {', '.join(sorted(view.texts))}")
     for label, vals in (("exceptions", view.exceptions), ("exception to", view.exception_to),
@@ -156,34 +163,38 @@ def cmd_stats(args) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="policygraph", description="Which policy rules apply to this content, and why.")
+    p = argparse.ArgumentParser(
+        prog="policygraph", description="Which policy rules apply to this content, and why.",
+        epilog="exit status: 0 done; 1 refused (a conflict, a stale draft, a store problem); 2 invalid input "
+               "(a usage error, an invalid document: nothing was stored); 3 not found; 4 eval: a metric regressed")
     p.add_argument("--data-dir", help="data directory (env POLICYGRAPH_DATA_DIR; default ~/.local/share/policygraph)")
     p.add_argument("--backend", choices=["networkx", "neo4j"], help="graph backend (env POLICYGRAPH_GRAPH_BACKEND)")
-    p.add_argument("-v", "--verbose", action="store_true")
+    p.add_argument("-v", "--verbose", action="store_true", help="log what happens (INFO level) on stderr")
     sub = p.add_subparsers(dest="cmd", required=True)
 
     s = sub.add_parser("ingest", help="parse, validate and store policy documents (files or folders)")
-    s.add_argument("paths", nargs="+")
-    s.add_argument("--json", action="store_true")
+    s.add_argument("paths", nargs="+", help="policy files or folders; *.jsonl files are labelled decisions")
+    s.add_argument("--json", action="store_true", help="print the IngestReport as JSON")
     s.add_argument("-q", "--quiet", action="store_true", help="no progress bars")
     s.set_defaults(fn=cmd_ingest)
 
     s = sub.add_parser("ask", help="which rules apply to this content, and why")
-    s.add_argument("content")
-    s.add_argument("--lang", help="language of the content (detected when absent)")
-    s.add_argument("--jurisdiction", help="ISO 3166 code or EU")
-    s.add_argument("--at", help="point in time, YYYY-MM-DD (default today)")
-    s.add_argument("--top-k", type=int, default=5)
+    s.add_argument("content", type=content_arg, help="the text to check (caption, comment, transcript); - reads stdin")
+    s.add_argument("--lang", type=language_arg, help="language of the content, ISO 639 / BCP-47 (detected when absent)")
+    s.add_argument("--jurisdiction", type=jurisdiction_arg, help="ISO 3166-1 alpha-2 country code or EU (default: global "
+                   "rules only)")
+    s.add_argument("--at", type=iso_date, help="point in time, YYYY-MM-DD (default today)")
+    s.add_argument("--top-k", type=positive_int, default=5, help="how many rules to return at most (default 5)")
     s.add_argument("--json", action="store_true", help="print the PolicyContext as JSON (with --trace: the whole "
                                                        "decision record, trace included)")
     s.add_argument("--trace", action="store_true", help="print the agent's trace")
     s.set_defaults(fn=cmd_ask)
 
     s = sub.add_parser("show", help="one rule with its text, relations and examples")
-    s.add_argument("rule_id")
-    s.add_argument("--at")
-    s.add_argument("--lang")
-    s.add_argument("--json", action="store_true")
+    s.add_argument("rule_id", help="the rule's id, e.g. VE-1.1 (ids are upper case)")
+    s.add_argument("--at", type=iso_date, help="the version in force on this date, YYYY-MM-DD (default today)")
+    s.add_argument("--lang", type=language_arg, help="show the rule's text in this language when it has one")
+    s.add_argument("--json", action="store_true", help="print the RuleView as JSON")
     s.set_defaults(fn=cmd_show)
 
     s = sub.add_parser("examples", help="labelled enforcement decisions that teach the engine (see `examples import`)")
@@ -197,7 +208,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.set_defaults(fn=cmd_examples_import)
 
     s = sub.add_parser("stats", help="what is stored")
-    s.add_argument("--json", action="store_true")
+    s.add_argument("--json", action="store_true", help="print the counts as JSON")
     s.set_defaults(fn=cmd_stats)
 
     # Commands whose code lives with the component they drive.  Imported here,
@@ -230,3 +241,8 @@ def main(argv: list[str] | None = None) -> int:
     except PolicyGraphError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
+    except ValidationError as exc:  # input the contract refuses (models.py): one line per problem
+        for e in exc.errors():
+            where = ".".join(str(p) for p in e["loc"]) or "input"
+            print(f"error: {where}: {e['msg']}", file=sys.stderr)
+        return 2

@@ -135,26 +135,39 @@ class Lifecycle:
         return docs
 
     # ------------------------------------------------------------------ diff
-    def _prepare(self, doc: PolicyDocument, base: PolicyDocument | None,
-                 effective_from: dt.date | None, effective_to: dt.date | None) -> PolicyDocument:
+    def _prepare(self, doc: PolicyDocument, base: PolicyDocument | None, effective_from: dt.date | None,
+                 effective_to: dt.date | None, backfill: bool = False) -> tuple[PolicyDocument, list[str]]:
+        """The document as it would be drafted, and notes on what was decided about it. A new version of
+        a stored policy starts when it is published unless the author asks for a later date: a past
+        `effective_from` that the file itself carries (typically the current version's, copied with the
+        text) is dropped, with a note; one asked for explicitly is refused in `_date_warnings`."""
         doc = doc.model_copy(deep=True)
+        notes = []
         if base is not None and doc.version <= base.version:
             doc.version = base.version + 1
         if effective_from is not None:
             doc.effective_from = effective_from
+        elif base is not None and doc.effective_from is not None and doc.effective_from < _today() and not backfill:
+            notes.append(f"the document's effective_from {doc.effective_from} is in the past and was not used: "
+                         "this version is in force from the moment it is published")
+            doc.effective_from = None
         if effective_to is not None:
             doc.effective_to = effective_to
+        if doc.effective_to is not None and doc.effective_to <= (doc.effective_from or _today()):
+            raise LifecycleError(f"policy {doc.id}: effective_to {doc.effective_to} is not after the version's "
+                                 f"start ({doc.effective_from or 'the day it is published'})")
         doc.status = "published"
-        return doc
+        return doc, notes
 
     def diff_document(self, doc: PolicyDocument, *, effective_from: dt.date | None = None,
-                      effective_to: dt.date | None = None) -> tuple[PolicyDocument, DiffReport]:
+                      effective_to: dt.date | None = None, backfill: bool = False
+                      ) -> tuple[PolicyDocument, DiffReport]:
         """The document as it would be drafted (version numbered after the current one) and its diff
         against the current version, with conflict checks and date warnings. Writes nothing."""
         with self.read_gate():
             stored = self.engine.stored_documents()
         base = stored.get(doc.id)
-        doc = self._prepare(doc, base, effective_from, effective_to)
+        doc, notes = self._prepare(doc, base, effective_from, effective_to, backfill)
         if base is not None and content_hash(base) == content_hash(doc) and \
                 doc.effective_from in (None, base.effective_from) and doc.effective_to in (None, base.effective_to):
             rep = diff_documents(base, doc)
@@ -163,7 +176,7 @@ class Lifecycle:
         rep = diff_documents(base, doc)
         check = [c.rule_id for c in rep.changes if "removed" not in c.kinds]
         rep.conflicts = find_conflicts(doc, check, stored.values())
-        rep.warnings = self._date_warnings(doc.id, doc.effective_from, base)
+        rep.warnings = notes + self._date_warnings(doc.id, doc.effective_from, base, backfill=backfill)
         if base is not None and doc.version != base.version + 1:
             rep.warnings.append(f"version {doc.version} skips numbers after the current version {base.version}")
         return doc, rep
@@ -175,30 +188,27 @@ class Lifecycle:
                 for d in self.parse(paths, sources=sources, policy_id=policy_id)]
 
     def _date_warnings(self, policy_id: str, eff: dt.date | None, base: PolicyDocument | None,
-                       raise_errors: bool = True) -> list[str]:
-        """Refuses a start date before the start of the version in force today (that would rewrite
-        answers already given under it); warns about back-dating and scheduled versions it cancels."""
+                       raise_errors: bool = True, backfill: bool = False) -> list[str]:
+        """Refuses a start date in the past: a publish never changes what any past date answers (the
+        answers already given stay true). Warns about scheduled versions it cancels."""
         if base is None:
             return []
         today = _today()
         start = eff or today
         out = []
         versions = self.versions(policy_id)
-        started = [v for v in versions if (v.effective_from or dt.date.min) <= today]
-        if started:
-            cur = max(started, key=lambda v: (v.effective_from or dt.date.min, v.version))
-            floor = cur.effective_from or dt.date.min
-            if start < floor and raise_errors:
-                raise LifecycleError(f"policy {policy_id}: effective_from {start} is before {floor}, when version "
-                                     f"{cur.version} (in force today) took effect; choose {floor} or later")
+        if start < today and backfill:
+            out.append(f"backfill: in force from {start}; answers for dates from {start} on change when published")
+        elif start < today and raise_errors:
+            raise LifecycleError(f"policy {policy_id}: effective_from {start} is before today ({today}): a publish "
+                                 "never changes what a past date answers; choose today or a later date, or leave it "
+                                 "out (in force from the moment it is published)")
         for v in versions:
             if v.effective_from and v.effective_from > today and v.effective_from >= start:
                 out.append(f"version {v.version}, scheduled from {v.effective_from}, will never be in force: "
                            f"this one replaces it from {start}")
         if eff is None:
             out.append("no effective date: in force from the day it is published")
-        elif start < today:
-            out.append(f"back-dated: effective {start}; answers for dates from {start} on change when published")
         elif start > today:
             out.append(f"scheduled: served from {start}; the current version serves until then")
         return out
@@ -232,11 +242,12 @@ class Lifecycle:
 
     def create_draft(self, doc: PolicyDocument, *, author: str | None = None,
                      effective_from: dt.date | None = None, effective_to: dt.date | None = None,
-                     kind: str = "revision", rollback_of: int | None = None) -> tuple[Draft | None, DiffReport]:
+                     kind: str = "revision", rollback_of: int | None = None,
+                     backfill: bool = False) -> tuple[Draft | None, DiffReport]:
         """Store `doc` as a draft of the next version and return it with its diff. An unchanged
         document stores nothing: (None, the diff with `unchanged` set). The draft's texts are embedded
         now (into the embedding cache), so publishing it later is quick."""
-        doc, rep = self.diff_document(doc, effective_from=effective_from, effective_to=effective_to)
+        doc, rep = self.diff_document(doc, effective_from=effective_from, effective_to=effective_to, backfill=backfill)
         if rep.unchanged:
             return None, rep
         chash = content_hash(doc)
@@ -259,7 +270,7 @@ class Lifecycle:
         draft = Draft(id=draft_id, policy_id=doc.id, version=doc.version, base_version=rep.base_version,
                       author=author, created_at=audit.now(), source=doc.source.path,
                       document_sha256=doc.source.sha256, content_hash=chash, kind=kind, rollback_of=rollback_of,
-                      texts_embedded=self.engine.embedder.misses - misses, diff=rep)
+                      texts_embedded=self.engine.embedder.misses - misses, diff=rep, backfill=backfill)
         self._save_draft(draft, doc)
         audit.append(self.engine.root, AuditEntry(
             ts=draft.created_at, actor=author, action="draft" if kind == "revision" else "rollback_draft",
@@ -270,10 +281,12 @@ class Lifecycle:
 
     def draft(self, paths: Iterable[str | Path] = (), *, sources: list[SourceFile] | None = None,
               policy_id: str | None = None, author: str | None = None, effective_from: dt.date | None = None,
-              effective_to: dt.date | None = None) -> list[tuple[Draft | None, DiffReport]]:
+              effective_to: dt.date | None = None, backfill: bool = False) -> list[tuple[Draft | None, DiffReport]]:
+        """Draft each document as the next version of its policy. `backfill`: importing a policy's earlier
+        history — the document's own (past) start date is kept, and answers for dates from it on change."""
         docs = self.parse(paths, sources=sources, policy_id=policy_id)
-        return [self.create_draft(d, author=author, effective_from=effective_from, effective_to=effective_to)
-                for d in docs]
+        return [self.create_draft(d, author=author, effective_from=effective_from, effective_to=effective_to,
+                                  backfill=backfill) for d in docs]
 
     def discard(self, draft_id: str, author: str | None = None) -> Draft:
         with self.engine.transaction():
@@ -342,9 +355,10 @@ class Lifecycle:
     def _publishable(self, draft: Draft, doc: PolicyDocument, current: PolicyDocument | None) -> PolicyDocument:
         pub = doc.model_copy(deep=True)
         pub.status = "published"
-        if pub.effective_from is None and current is not None:
+        if current is not None and (pub.effective_from is None or pub.effective_from < _today()) and not draft.backfill:
+            # the publish moment; a date asked for at draft time that has passed since is not back-dated
             pub.effective_from = _today()
-        self._date_warnings(pub.id, pub.effective_from, current)  # raises when it would rewrite history
+        self._date_warnings(pub.id, pub.effective_from, current, backfill=draft.backfill)
         return pub
 
     def rollback(self, policy_id: str, to_version: int, *, author: str | None = None,
@@ -486,8 +500,17 @@ def open_engine(settings: Settings) -> Engine:
 
 def recover_interrupted_publish(engine: Engine) -> str | None:
     """Settle a publish journal left over by a crash. Returns "completed" or "rolled_back" (None when
-    there was nothing to do)."""
+    there was nothing to do). Runs inside the engine's write transaction: a publish in progress in
+    another process holds it (and removes its journal before letting go), so a journal found here
+    belongs to a process that died — a running publish is waited for, never "recovered"."""
     jpath = engine.root / "lifecycle" / "publishing.json"
+    if not jpath.exists():
+        return None
+    with engine.transaction():
+        return _settle_journal(engine, jpath)
+
+
+def _settle_journal(engine: Engine, jpath: Path) -> str | None:
     try:
         j = json.loads(jpath.read_text(encoding="utf-8"))
     except FileNotFoundError:

@@ -82,6 +82,8 @@ class Draft(_Model):
     content_hash: str
     kind: Literal["revision", "rollback"] = "revision"
     rollback_of: int | None = None
+    #: importing a policy's earlier history: the document's past start date is kept (asked for explicitly)
+    backfill: bool = False
     published_at: str | None = None
     published_by: str | None = None
     texts_embedded: int = 0

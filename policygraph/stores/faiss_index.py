@@ -9,6 +9,7 @@ a filtered GPU search scores every vector and filters exactly — same results, 
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import threading
@@ -69,7 +70,15 @@ class FaissVectorIndex:
         meta = json.loads((self.path / "keys.json").read_text(encoding="utf-8"))
         if meta["dim"] != self.dim:
             raise DimensionMismatch(f"{self.path}: index has dimension {meta['dim']}, embedder gives {self.dim}")
-        self._index = faiss.read_index(str(self.path / "index.faiss"))
+        blob = (self.path / "index.faiss").read_bytes()
+        # the two files are one unit: keys.json names the index it was written with (a crash between the
+        # two renames leaves a pair that disagrees; treated as damage, the engine rebuilds from the graph)
+        if "index_sha256" in meta and hashlib.sha256(blob).hexdigest() != meta["index_sha256"]:
+            raise ValueError("index.faiss and keys.json were written by different saves (torn save)")
+        self._index = faiss.deserialize_index(np.frombuffer(blob, dtype=np.uint8))
+        if self._index.ntotal != len(meta["keys"]):
+            raise ValueError(f"torn or damaged save: index.faiss holds {self._index.ntotal} vectors, keys.json "
+                             f"names {len(meta['keys'])}")
         self._key_to_id = {k: int(v) for k, v in meta["keys"].items()}
         self._id_to_key = {v: k for k, v in self._key_to_id.items()}
         self._next_id = int(meta["next_id"])
@@ -79,11 +88,12 @@ class FaissVectorIndex:
             return
         with self._lock:
             self.path.mkdir(parents=True, exist_ok=True)
-            blob = faiss.serialize_index(self._index)
-            meta = {"dim": self.dim, "next_id": self._next_id, "keys": self._key_to_id}
-            # keys first under a temp name, then the index, then the keys: a reader that finds the
-            # new index always finds keys that cover it (the engine also records a manifest).
-            atomic_write_bytes(self.path / "index.faiss", np.asarray(blob).tobytes())
+            blob = np.asarray(faiss.serialize_index(self._index)).tobytes()
+            meta = {"dim": self.dim, "next_id": self._next_id, "keys": self._key_to_id,
+                    "index_sha256": hashlib.sha256(blob).hexdigest()}
+            # each file is replaced atomically; the pair is checked on load (`index_sha256`), so a crash
+            # between the two renames is detected and repaired instead of breaking every query
+            atomic_write_bytes(self.path / "index.faiss", blob)
             atomic_write_bytes(self.path / "keys.json", json.dumps(meta, ensure_ascii=False).encode())
 
     # ------------------------------------------------------------------ writes
