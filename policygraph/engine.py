@@ -108,6 +108,9 @@ class Engine:
         self.catalog = Catalog.load(self.graph)
         self.linker = TermLinker(self._terms())
         self._repair_vectors()
+        if not in_memory and self._journal_path().exists():
+            with self._process_lock():  # a write in progress in another process holds it: wait, never settle it
+                self._settle_write_journal()
         self.classifier = ContentClassifier(cache_dir=None if in_memory else self.root / "cache" / "classifier")
 
     def in_memory_copy(self) -> Engine:
@@ -482,6 +485,7 @@ class Engine:
         vectors = self._embed_with_progress(vec_texts, progress)
         ex_vectors = self.embedder.embed_queries(ex_texts)
         snap = self.index.snapshot()
+        self._write_journal(changed, audit_context)
         try:
             self.index.remove(stale_keys)
             self.index.add(vec_keys + ex_keys, np.concatenate([vectors, ex_vectors]))
@@ -489,6 +493,7 @@ class Engine:
             self.graph.apply(batch)  # the commit point
         except Exception:
             self.index.restore(snap)
+            self._journal_path().unlink(missing_ok=True)
             raise
         _crash_point("after_graph_write")
         self.index.save()
@@ -499,6 +504,7 @@ class Engine:
         self._bump_generation()
         if not self.in_memory:
             audit.record_write(self.root, changed, audit_context)
+            self._journal_path().unlink(missing_ok=True)
         return IngestReport(
             policies=[d.id for d in docs], rules_written=rules_total,
             rules_unchanged=sum(len(d.rules()) for d in docs if d not in changed),
@@ -506,6 +512,51 @@ class Engine:
             terms=sum(len(d.definitions) for d in changed), examples=sum(len(d.examples) for d in changed),
             seconds=time.perf_counter() - t0,
         )
+
+    # ------------------------------------------------------------------ the write journal
+    # Every document write (an ingest, an API upload, a publish) is journaled: the documents and the audit
+    # context go to `journal.json` before the graph commit and the file goes after the documents and the
+    # audit entry are stored. An engine that finds one settles it on open: committed documents get their
+    # stored document and audit entry (the vector index is repaired from the graph anyway); uncommitted
+    # ones are dropped. So a kill at any moment leaves the old or the new version whole, with history
+    # and audit that agree with the graph.
+    def _journal_path(self) -> Path:
+        return self.root / "journal.json"
+
+    def _write_journal(self, docs: list[PolicyDocument], audit_context: dict | None) -> None:
+        if self.in_memory:
+            return
+        body = {"documents": [d.model_dump(mode="json") for d in docs], "audit": audit_context or {}}
+        atomic_write_bytes(self._journal_path(), json.dumps(body, ensure_ascii=False).encode("utf-8"))
+
+    def _settle_write_journal(self) -> str | None:
+        """Settle a write journal left by a process that died mid-write; "completed", "rolled_back" or None."""
+        path = self._journal_path()
+        try:
+            body = json.loads(path.read_text(encoding="utf-8"))
+            docs = [PolicyDocument.model_validate(d) for d in body["documents"]]
+        except FileNotFoundError:
+            return None
+        except (ValueError, KeyError, TypeError):  # torn or foreign: written before any commit
+            path.unlink(missing_ok=True)
+            return "rolled_back"
+        committed = []
+        for d in docs:
+            node = self.graph.get_node(policy_node_id(d.id))
+            if node is not None and node.props.get("version") == d.version and \
+                    node.props.get("source_sha256") == d.source.sha256:
+                committed.append(d)
+        for d in committed:
+            self.save_document(d)
+        if committed:
+            audit.record_write(self.root, committed, {**body.get("audit", {}), "recovered": True})
+        path.unlink(missing_ok=True)
+        outcome = "completed" if committed else "rolled_back"
+        log.warning("a write to %s was interrupted (%s): %s", self.root, ", ".join(f"{d.id} v{d.version}" for d in docs),
+                    "its committed documents were stored on restart" if committed else "nothing of it was committed")
+        if committed:
+            self._bump_generation()
+        return outcome
 
     def _inherited_edges(self, changed: list[PolicyDocument], stored: dict[str, PolicyDocument],
                          new_nodes: dict[str, str], supersedes: dict[str, str]) -> list[Edge]:

@@ -284,3 +284,47 @@ def test_reading_content_from_stdin(corpus_engine, monkeypatch, capsys):
                      "--json"])
     ctx = json.loads(capsys.readouterr().out)
     assert code == 0 and ctx["query"]["jurisdiction"] == "IN" and ctx["rules"], ctx["rationale"]
+
+
+# --------------------------------------------------------------------------- every write is journaled
+
+INGEST = """
+import sys
+from policygraph.ingest import pipeline
+from policygraph.lifecycle import open_engine
+from policygraph.settings import Settings
+eng = open_engine(Settings(data_dir=sys.argv[1], embedding_cache=sys.argv[2], embedder=sys.argv[3]))
+pipeline.ingest(eng, [sys.argv[4]])
+print("ingested")
+"""
+
+
+@pytest.mark.parametrize("point, served", [("before_graph_write", 5), ("after_graph_write", 6),
+                                           ("after_index_save", 6)])
+def test_an_ingest_killed_at_any_crash_point_leaves_one_whole_version(authored, embedding_cache_dir, point, served):
+    """Given version 5 stored, when a plain ingest of version 6 (what `POST /v1/policies` runs) is killed
+    before the graph commit, right after it, or after the index save, then a restart serves one whole
+    version — graph, vectors and stored document agree — and the history and the audit log say the same:
+    no version served without its stored document, no stored document nobody can be served."""
+    eng, lc, src = authored
+    f = src / "regulated-goods.md"
+    edit(f, "version: 5", "version: 6")
+    edit(f, "is removed too.", "is removed too, as are vape pens sold as 'wellness'.")
+    eng.close()
+    env = dict(os.environ, POLICYGRAPH_TEST_CRASH_AT=point, PYTHONPATH=str(PROJECT_ROOT))
+    proc = subprocess.run([sys.executable, "-c", INGEST, str(eng.settings.data_dir),
+                           str(embedding_cache_dir / "embeddings.sqlite"), EMBEDDER, str(f)],
+                          env=env, capture_output=True, text=True, timeout=300, check=False)
+    assert proc.returncode == 137 and "ingested" not in proc.stdout, proc.stderr[-2000:]
+
+    fresh = open_dir(eng.settings.data_dir, embedding_cache_dir)
+    lc2 = Lifecycle(fresh)
+    assert fresh.get_rule("RG-2.1").version == served
+    assert ("vape" in fresh.get_rule("RG-2.1").text) == (served == 6)
+    assert fresh.stored_documents()["regulated-goods"].version == served
+    assert [v.version for v in lc2.history("regulated-goods").versions] == list(range(5, served + 1))
+    assert set(fresh.index.keys()) == set(fresh.expected_vectors())
+    assert not (fresh.root / "journal.json").exists()
+    last = lc2.audit_log("regulated-goods")[-1]
+    assert last.version == served and (last.detail.get("recovered") is True) == (served == 6)
+    fresh.close()
