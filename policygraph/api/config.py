@@ -10,13 +10,14 @@ logged; a log line names a key by a short digest prefix (`key_id`).
 from __future__ import annotations
 
 import hashlib
-import os
 import tomllib
 from pathlib import Path
-from typing import Any, Literal
+from typing import Literal
 
 from pydantic import Field, SecretStr, field_validator
-from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from policygraph.settings import TomlFileSource
 
 Role = Literal["agent", "author", "admin"]
 ROLES: tuple[Role, ...] = ("agent", "author", "admin")
@@ -31,21 +32,6 @@ def key_id(key: str) -> str:
 
 def _digest(key: str) -> str:
     return hashlib.sha256(key.encode("utf-8")).hexdigest()
-
-
-class _TomlSource(PydanticBaseSettingsSource):
-    """Reads the file named by POLICYGRAPH_API_CONFIG (flat keys, same names as the fields)."""
-
-    def get_field_value(self, field: Any, field_name: str) -> tuple[Any, str, bool]:  # pragma: no cover
-        return None, field_name, False
-
-    def __call__(self) -> dict[str, Any]:
-        path = os.environ.get("POLICYGRAPH_API_CONFIG")
-        if not path:
-            return {}
-        with open(path, "rb") as fh:
-            data = tomllib.load(fh)
-        return data.get("api", data)
 
 
 def parse_keys(spec: str) -> dict[str, Role]:
@@ -124,7 +110,8 @@ class ApiConfig(BaseSettings):
     @classmethod
     def settings_customise_sources(cls, settings_cls, init_settings, env_settings, dotenv_settings,
                                    file_secret_settings):
-        return (init_settings, env_settings, _TomlSource(settings_cls), file_secret_settings)
+        api_file = TomlFileSource(settings_cls, "POLICYGRAPH_API_CONFIG", table="api")
+        return (init_settings, env_settings, api_file, file_secret_settings)
 
     def key_roles(self) -> dict[str, Role]:
         """{sha256(key): role} for every configured key."""

@@ -1,13 +1,8 @@
-"""What every CLI command shares: opening the data dir named by `--data-dir`/`--backend`, progress bars."""
+"""What every CLI command shares: opening the data dir named by `--data-dir`/`--backend` (argument
+types and progress bars live in `policygraph/terminal.py`, shared with `migrate` and `serve`)."""
 
 from __future__ import annotations
 
-import argparse
-import datetime as dt
-import sys
-from collections.abc import Callable
-
-from policygraph.codes import jurisdiction_code, language_code
 from policygraph.engine import Engine
 from policygraph.lifecycle import open_engine
 from policygraph.settings import Settings
@@ -17,64 +12,3 @@ def engine_for(args: object) -> Engine:
     """The engine on the data dir the command line names, opened for writing (an interrupted publish
     is settled first)."""
     return open_engine(Settings.from_args(args))
-
-
-def progress_bar() -> Callable[[str, int, int], None]:
-    """A progress callback drawing one tqdm bar per stage on stderr."""
-    from tqdm import tqdm
-
-    bars: dict[str, tqdm] = {}
-
-    def progress(stage: str, done: int, total: int) -> None:
-        bar = bars.get(stage)
-        if bar is None:
-            bar = bars[stage] = tqdm(total=total, desc=stage, unit="text", file=sys.stderr, leave=False)
-        bar.n = done
-        bar.refresh()
-        if done >= total:
-            bar.close()
-
-    return progress
-
-
-# ------------------------------------------------------------------ argument types: bad input is a one-line
-# usage error (exit 2) naming the option, never a traceback
-
-
-def iso_date(value: str) -> dt.date:
-    try:
-        return dt.date.fromisoformat(value)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"invalid date {value!r}: use YYYY-MM-DD, e.g. 2026-06-01") from None
-
-
-def language_arg(value: str) -> str:
-    try:
-        return language_code(value)
-    except ValueError as exc:
-        raise argparse.ArgumentTypeError(str(exc)) from None
-
-
-def jurisdiction_arg(value: str) -> str:
-    try:
-        return jurisdiction_code(value)
-    except ValueError as exc:
-        raise argparse.ArgumentTypeError(str(exc)) from None
-
-
-def content_arg(value: str) -> str:
-    """The content to check; `-` reads it from standard input. Empty content is refused."""
-    text = sys.stdin.read() if value == "-" else value
-    if not text.strip():
-        raise argparse.ArgumentTypeError("the content is empty: give the text to check (or - to read it from stdin)")
-    return text
-
-
-def positive_int(value: str) -> int:
-    try:
-        n = int(value)
-    except ValueError:
-        n = 0
-    if n < 1:
-        raise argparse.ArgumentTypeError(f"invalid number {value!r}: give a whole number of at least 1")
-    return n

@@ -18,9 +18,10 @@ from __future__ import annotations
 
 import json
 
-from policygraph.cli.common import engine_for, iso_date
+from policygraph.cli.common import engine_for
 from policygraph.eval.devset import impact_items
 from policygraph.lifecycle import Lifecycle, render_text
+from policygraph.terminal import iso_date
 
 
 def _lifecycle(args) -> Lifecycle:

@@ -10,17 +10,10 @@ import sys
 
 from pydantic import ValidationError
 
-from policygraph.cli.common import (
-    content_arg,
-    engine_for,
-    iso_date,
-    jurisdiction_arg,
-    language_arg,
-    positive_int,
-    progress_bar,
-)
+from policygraph.cli.common import engine_for
 from policygraph.errors import IngestError, NotFound, PolicyGraphError
 from policygraph.ingest import pipeline
+from policygraph.terminal import content_arg, iso_date, jurisdiction_arg, language_arg, positive_int, progress_bar
 
 
 def cmd_ingest(args) -> int:

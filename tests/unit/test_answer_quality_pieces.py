@@ -67,9 +67,16 @@ def test_long_content_is_cut_into_passages_at_sentence_ends():
     assert all(250 <= b - a <= 600 for a, b in spans[:-1])
 
 
-def test_passages_are_capped_and_the_last_takes_the_rest():
+def test_passages_are_bounded_and_spread_over_long_content():
+    """However long the content, at most `limit` passages of at most 1.5 × target characters: the work per
+    request is bounded; they are spread over the text, first and last included."""
     spans = split_passages("x" * 5000, 400, 3)
-    assert len(spans) == 3 and spans[-1] == (800, 5000)
+    assert len(spans) == 3 and spans[0] == (0, 400) and spans[-1][1] == 5000
+    assert all(b - a <= 600 for a, b in spans)
+    text = "Sentence number one is here. " * 2000  # 58,000 characters
+    spans = split_passages(text, 400, 8)
+    assert len(spans) == 8 and spans[0][0] == 0 and spans[-1][1] == len(text)
+    assert all(b - a <= 600 for a, b in spans) and spans == sorted(spans)
 
 
 def test_the_first_three_rules_hold_at_most_two_of_one_category_while_another_waits():

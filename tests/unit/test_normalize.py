@@ -245,3 +245,16 @@ def test_known_approximations():
     assert normalize("3vil").text == "3vil"  # a leading digit alone is left (3rd, 5kg)
     assert normalize("J. R. R. Tolkien").text == "JRR. Tolkien"  # initials look spaced out
     assert normalize("сосо").text == "сосо"  # an all-Cyrillic lookalike word is not rewritten
+
+
+def test_long_whitespace_free_runs_are_broken_for_the_tokenizer_with_offsets_kept():
+    """10,000 emoji in a row took spaCy's tokenizer 18 s (quadratic affix search): runs longer than
+    MAX_RUN get a space at a non-letter, the length and every other character unchanged."""
+    from policygraph.normalize import MAX_RUN, break_long_runs
+
+    text = "😀🔥💊" * 3334 + " buy cocaine here"
+    out = break_long_runs(text)
+    assert len(out) == len(text) and out.endswith(" buy cocaine here")
+    assert max(len(run) for run in out.split()) <= MAX_RUN
+    assert all(a == b or b == " " for a, b in zip(text, out, strict=True))
+    assert break_long_runs("a normal sentence, nothing long") == "a normal sentence, nothing long"
