@@ -104,7 +104,7 @@ class Engine:
         self._write_lock = threading.RLock()
         self._tx_depth = 0  # nesting of transaction() in the thread that holds the write lock
         self._mem_docs: dict[str, PolicyDocument] = {}  # the stored documents of an in-memory engine
-        self._generation = self._read_generation()
+        self._stamp = self._read_stamp()
         self.catalog = Catalog.load(self.graph)
         self.linker = TermLinker(self._terms())
         self._repair_vectors()
@@ -168,24 +168,25 @@ class Engine:
                     self._tx_depth = 0
 
     # ------------------------------------------------------------------ other processes' writes
-    # Every successful write stamps `generation` in the data dir; an engine that finds another
-    # stamp than its own reloads (a `policygraph publish` from the CLI while `serve` runs).
-    def _generation_path(self) -> Path:
+    # Every successful write stamps the data dir (the file `generation`); an engine that finds another
+    # stamp than its own reloads (a `policygraph publish` from the CLI while `serve` runs). Not to be
+    # confused with `Engine.generation`, the in-process catalog generation that reader caches key on.
+    def _stamp_path(self) -> Path:
         return self.root / "generation"
 
-    def _read_generation(self) -> str:
+    def _read_stamp(self) -> str:
         if self.in_memory:
             return ""
         try:
-            return self._generation_path().read_text(encoding="ascii")
+            return self._stamp_path().read_text(encoding="ascii")
         except FileNotFoundError:
             return ""
 
-    def _bump_generation(self) -> None:
+    def _bump_stamp(self) -> None:
         if not self.in_memory:
             token = f"{os.getpid()}-{time.time_ns()}"
-            atomic_write_bytes(self._generation_path(), token.encode("ascii"))
-            self._generation = token
+            atomic_write_bytes(self._stamp_path(), token.encode("ascii"))
+            self._stamp = token
 
     @contextlib.contextmanager
     def _process_lock(self):
@@ -202,20 +203,20 @@ class Engine:
 
     def stale(self) -> bool:
         """Did another process write to this data dir since this engine last loaded it?"""
-        return not self.in_memory and self._read_generation() != self._generation
+        return not self.in_memory and self._read_stamp() != self._stamp
 
     def reload(self) -> bool:
         """Reload graph (embedded store), vectors, catalog and linker when another process wrote.
         The caller keeps readers out meanwhile (the API's write gate does). True when it reloaded."""
         with self._write_lock:
-            gen = self._read_generation()
-            if self.in_memory or gen == self._generation:
+            gen = self._read_stamp()
+            if self.in_memory or gen == self._stamp:
                 return False
             if self.settings.graph_backend == "networkx":
                 self.graph = open_graph_store(self.settings, self.root)
             self.index = FaissVectorIndex(self.embedder.dim, self.index.path, use_gpu=self.index.use_gpu)
             self.refresh()
-            self._generation = gen
+            self._stamp = gen
             log.info("reloaded %s: another process wrote to it", self.root)
             return True
 
@@ -347,7 +348,7 @@ class Engine:
             raise
         self.index.save()
         self.refresh()
-        self._bump_generation()
+        self._bump_stamp()
         return ExamplesReport(file=path, rows=len(rows), added=len(prepared), unchanged=unchanged,
                               attached_by_category=by_category, benign=benign, vectors_embedded=len(prepared),
                               seconds=time.perf_counter() - t0)
@@ -501,7 +502,7 @@ class Engine:
         for d in changed:
             self.save_document(d)
         self.refresh()
-        self._bump_generation()
+        self._bump_stamp()
         if not self.in_memory:
             audit.record_write(self.root, changed, audit_context)
             self._journal_path().unlink(missing_ok=True)
@@ -555,7 +556,7 @@ class Engine:
         log.warning("a write to %s was interrupted (%s): %s", self.root, ", ".join(f"{d.id} v{d.version}" for d in docs),
                     "its committed documents were stored on restart" if committed else "nothing of it was committed")
         if committed:
-            self._bump_generation()
+            self._bump_stamp()
         return outcome
 
     def _inherited_edges(self, changed: list[PolicyDocument], stored: dict[str, PolicyDocument],
