@@ -112,7 +112,7 @@ class PolicyAgent:
         u = st.understood
         assert u is not None
         return (
-            {"text": st.query.text[:200], "language": st.query.language, "jurisdiction": st.query.jurisdiction,
+            {"text": u.text[:200], "fields": [f.field for f in u.fields], "signals": len(u.signals), "language": st.query.language, "jurisdiction": st.query.jurisdiction,
              "at": str(st.query.at) if st.query.at else None},
             {"language": u.language, "language_detected": u.language_detected, "jurisdiction": u.jurisdiction,
              "at": str(u.at), "linked_terms": [t.term_id for t in u.linked_terms]},
@@ -162,7 +162,7 @@ class PolicyAgent:
         w = self.retriever.w
         reason = ""
         best = next((c for c in st.ranked if c.entry.kind != "allowed"), None)
-        if state.get("passes", 0) < 2:
+        if state.get("passes", 0) < 2 and st.qvec is not None and st.qvec.any():  # (no text: nothing to widen)
             if best is None:
                 reason = "no candidate rule"
             elif w.possible - 0.02 <= best.score < w.apply:
@@ -220,7 +220,7 @@ class PolicyAgent:
         if not borderline:
             return ({"borderline": 0}, {"skipped": "nothing borderline"}, {"llm_used": False})
         prompt = {
-            "content": st.query.text,
+            "content": st.understood.text if st.understood else st.query.text,
             "rules": [{"rule_id": h.rule_id, "text": h.text, "verdict": h.verdict,
                        "exceptions": [x.rule_id for x in h.exceptions_checked]} for h in borderline],
             "instruction": "For each rule answer applies, exception_may_apply, possibly_applies or not_applicable. "

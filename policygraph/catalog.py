@@ -8,7 +8,15 @@ import datetime as dt
 import itertools
 from dataclasses import dataclass, field
 
-from policygraph.graph_model import ANY_VERSION, in_force, jurisdiction_matches, rule_node_id, vector_key
+from policygraph.graph_model import (
+    ANY_VERSION,
+    in_force,
+    jurisdiction_matches,
+    rule_node_id,
+    signal_mappings,
+    vector_key,
+)
+from policygraph.models import SignalMapping
 from policygraph.stores.base import GraphStore
 
 
@@ -25,6 +33,8 @@ class RuleEntry:
     valid_to: str | None
     status: str
     languages: tuple[str, ...]
+    signals: tuple[SignalMapping, ...] = ()  # upstream labels that bring content to the rule
+    satisfied_by: tuple[SignalMapping, ...] = ()  # labels that mean the rule is met
 
 
 @dataclass(frozen=True)
@@ -47,6 +57,8 @@ class Catalog:
     examples: dict[str, ExampleEntry] = field(default_factory=dict)  # by node id
     by_rule_id: dict[str, list[RuleEntry]] = field(default_factory=dict)
     term_category: dict[str, str] = field(default_factory=dict)  # term id -> its policy's category
+    signal_terms: dict[str, list[tuple[str, SignalMapping]]] = field(default_factory=dict)  # label -> terms
+    signal_rule_ids: dict[str, set[str]] = field(default_factory=dict)  # label -> rule ids with a mapping (any version)
     generation: int = field(default_factory=lambda: next(_GENERATIONS))
     _filters: dict[tuple, set[str]] = field(default_factory=dict)
 
@@ -57,15 +69,20 @@ class Catalog:
             p = n.props
             e = RuleEntry(n.id, p["rule_id"], p["policy_id"], int(p["version"]), p["kind"], p["category"],
                           tuple(p.get("jurisdictions") or ["GLOBAL"]), p.get("valid_from"), p.get("valid_to"),
-                          p.get("status", "published"), tuple(sorted((p.get("text") or {}).keys())))
+                          p.get("status", "published"), tuple(sorted((p.get("text") or {}).keys())),
+                          signal_mappings(p.get("signals")), signal_mappings(p.get("satisfied_by")))
             cat.rules[n.id] = e
             cat.by_rule_id.setdefault(e.rule_id, []).append(e)
+            for m in e.signals:
+                cat.signal_rule_ids.setdefault(m.label, set()).add(e.rule_id)
         for versions in cat.by_rule_id.values():
             versions.sort(key=lambda e: e.version)
         policy_cat = {n.props["policy_id"]: n.props["category"] for n in graph.find_nodes("Policy")}
         for n in graph.find_nodes("Term"):
             if n.props.get("policy_id") in policy_cat:
                 cat.term_category[n.props["term_id"]] = policy_cat[n.props["policy_id"]]
+            for m in signal_mappings(n.props.get("signals")):
+                cat.signal_terms.setdefault(m.label, []).append((n.props["term_id"], m))
         rule_cat = {e.rule_id: e.category for e in cat.rules.values()}
         for n in graph.find_nodes("Example"):
             p = n.props
@@ -95,6 +112,15 @@ class Catalog:
     def latest(self, rule_id: str) -> RuleEntry | None:
         versions = self.by_rule_id.get(rule_id)
         return versions[-1] if versions else None
+
+    def signal_rules(self, label: str, at: dt.date) -> list[tuple[RuleEntry, SignalMapping]]:
+        """The rules in force at `at` that an upstream label is mapped to."""
+        out: list[tuple[RuleEntry, SignalMapping]] = []
+        for rule_id in self.signal_rule_ids.get(label, ()):
+            e = self.current(rule_id, at)
+            if e is not None:
+                out.extend((e, m) for m in e.signals if m.label == label)
+        return out
 
     def allowed_rule_keys(self, at: dt.date, jurisdiction: str | None) -> set[str]:
         cached = self._filters.get(("rule", at, jurisdiction))

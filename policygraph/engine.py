@@ -44,6 +44,7 @@ from policygraph.graph_model import (
     rule_node_id,
     rule_passage,
     section_node_id,
+    signal_mappings,
     vector_key,
 )
 from policygraph.linking import TermLinker
@@ -130,7 +131,8 @@ class Engine:
     def _terms(self) -> list[TermDoc]:
         return [
             TermDoc(id=n.props["term_id"], term=n.props["term"], definition=n.props.get("definition", ""),
-                    aliases=n.props.get("aliases") or {}, policy_id=n.props.get("policy_id"))
+                    aliases=n.props.get("aliases") or {}, policy_id=n.props.get("policy_id"),
+                    signals=list(signal_mappings(n.props.get("signals"))))
             for n in self.graph.find_nodes("Term")
         ]
 
@@ -637,6 +639,7 @@ class Engine:
             exceptions=ids("EXCEPTION_TO", "in"), exception_to=ids("EXCEPTION_TO", "out"),
             overrides=ids("OVERRIDES", "out"), overridden_by=ids("OVERRIDES", "in"), refers_to=ids("REFERS_TO", "out"),
             terms=ids("MENTIONS", "out"), examples=examples,
+            signals=list(signal_mappings(p.get("signals"))), satisfied_by=list(signal_mappings(p.get("satisfied_by"))),
             citation=citation(p, section.props["title"] if section else "", text_lang),
         )
 

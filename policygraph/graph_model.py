@@ -13,7 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 
-from policygraph.models import Citation, LabelledDecision, PolicyDocument, RuleDoc, Span
+from policygraph.models import Citation, LabelledDecision, PolicyDocument, RuleDoc, SignalMapping, Span
 from policygraph.stores.base import Edge, GraphBatch, Node
 
 EU_MEMBERS = {
@@ -116,6 +116,16 @@ def text_hash(rule: RuleDoc) -> str:
     return hashlib.sha1(payload.encode()).hexdigest()
 
 
+def signal_props(mappings: list[SignalMapping]) -> dict[str, list]:
+    """Signal mappings as a node property: label → [min score, applies]."""
+    return {m.label: [m.min_score, m.applies] for m in mappings}
+
+
+def signal_mappings(prop: dict | None) -> tuple[SignalMapping, ...]:
+    """The inverse of `signal_props` (nodes written before signals existed have none)."""
+    return tuple(SignalMapping(label=k, min_score=float(v[0]), applies=bool(v[1])) for k, v in sorted((prop or {}).items()))
+
+
 def document_batch(doc: PolicyDocument, mentions: dict[str, list[str]]) -> GraphBatch:
     """Every node and edge of one policy version. `mentions` maps rule id → linked term ids."""
     pid = doc.id
@@ -152,6 +162,7 @@ def document_batch(doc: PolicyDocument, mentions: dict[str, list[str]]) -> Graph
                 "status": doc.status, "text_hash": text_hash(rule), "source_path": doc.source.path,
                 "translation_sources": {lang: [t.document, t.span.start, t.span.end, t.span.line]
                                         for lang, t in sorted(rule.translation_sources.items())},
+                "signals": signal_props(rule.signals), "satisfied_by": signal_props(rule.satisfied_by),
             }))
             edges.append(Edge(src=snid, type="HAS_RULE", dst=rnid))
             for code in rule.jurisdictions:
@@ -163,6 +174,7 @@ def document_batch(doc: PolicyDocument, mentions: dict[str, list[str]]) -> Graph
         nodes.append(Node(id=term_node_id(term.id), label="Term", props={
             "term_id": term.id, "term": term.term, "definition": term.definition,
             "aliases": {k: list(v) for k, v in term.aliases.items()}, "policy_id": pid,
+            "signals": signal_props(term.signals),
         }))
         edges.append(Edge(src=policy_node_id(pid), type="DEFINES", dst=term_node_id(term.id)))
     for ex in doc.examples:

@@ -11,9 +11,9 @@ Two families:
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from policygraph.codes import jurisdiction_code, language_code
 from policygraph.taxonomy import Category
@@ -53,6 +53,20 @@ class SourceInfo(_Model):
     format: SourceFormat
 
 
+#: a signal label: lower-case letters, digits and _ . : - (what classifiers emit: weapon, minor_present...)
+SIGNAL_LABEL = r"^[a-z0-9][a-z0-9_.:-]{0,63}$"
+
+
+class SignalMapping(_Model):
+    """An upstream classifier label mapped to a rule or a defined term (`signals:` in the authoring
+    format): content carrying the label at `min_score` or more reaches the rule (or links the term)."""
+
+    label: str = Field(pattern=SIGNAL_LABEL)
+    min_score: float = Field(0.5, ge=0.0, le=1.0)
+    applies: bool = Field(False, description="Rules only: the label alone is enough for the verdict 'applies' "
+                                             "(for facts the signal establishes, e.g. undisclosed AI content)")
+
+
 class TermDoc(_Model):
     """A defined term with aliases per language: one canonical Term node per concept."""
 
@@ -61,6 +75,7 @@ class TermDoc(_Model):
     definition: str = ""
     aliases: dict[str, list[str]] = Field(default_factory=dict)
     policy_id: str | None = None
+    signals: list[SignalMapping] = Field(default_factory=list)
 
     def all_aliases(self) -> list[tuple[str, str]]:
         """(language, alias) pairs, the canonical name included as English."""
@@ -100,6 +115,10 @@ class RuleDoc(_Model):
     section_id: str = ""
     #: where each translation's text sits: language → (file, span), so citations point at the text shown
     translation_sources: dict[str, TranslationSource] = Field(default_factory=dict)
+    #: upstream labels that bring content to this rule
+    signals: list[SignalMapping] = Field(default_factory=list)
+    #: labels whose presence means the rule is met (a requirement fulfilled, e.g. ai_disclosed)
+    satisfied_by: list[SignalMapping] = Field(default_factory=list)
 
 
 class SectionDoc(_Model):
@@ -169,12 +188,54 @@ class ExamplesReport(_Model):
 # --------------------------------------------------------------------------- answer model
 
 
-class ContentQuery(_Model):
-    """A piece of content to check against the policies."""
+MediaType = Literal["video", "image", "live", "audio", "text"]
 
-    text: str = Field(min_length=1, description="The content: caption, comment, transcript...")
+#: the text fields of a piece of content, in the order they are read (and joined)
+TEXT_FIELDS = ("title", "description", "text", "transcript", "ocr_text", "hashtags", "comments")
+class UpstreamSignal(_Model):
+    """A label from an upstream classifier (vision, audio, text), with its score. Policy authors map
+    labels to rules and defined terms (`signals:` in the authoring format)."""
+
+    label: str = Field(pattern=SIGNAL_LABEL, description="The classifier's label, e.g. weapon, nudity, minor_present")
+    score: float = Field(ge=0.0, le=1.0, description="The classifier's score for the label, 0..1")
+    model: str = Field("", max_length=100, description="Which classifier said so (for the audit trail)")
+
+
+class Provenance(_Model):
+    """What is known about how the content was made (AI-generated content, AIGC)."""
+
+    declared_ai: bool | None = Field(None, description="The creator turned on the AI-generated label (true), "
+                                                       "declared it not AI (false), or said nothing (null)")
+    c2pa: list[Annotated[str, Field(max_length=300)]] = Field(
+        default_factory=list, max_length=50,
+        description="C2PA content-credential claims, e.g. 'c2pa.created: trainedAlgorithmicMedia'")
+    detector_score: float | None = Field(None, ge=0.0, le=1.0, description="An AI-content detector's score, 0..1")
+
+
+class ContentQuery(_Model):
+    """A piece of content to check against the policies: one text (`text`), or what the moderation
+    agent saw of a video, image, live stream or post, field by field. At least one text field, a
+    signal or provenance is needed."""
+
+    text: str | None = Field(None, min_length=1, description="The content as one text: caption, comment, "
+                                                               "transcript... (the simple case)")
+    title: str | None = Field(None, min_length=1, max_length=1_000, description="Title of the video or post")
+    description: str | None = Field(None, min_length=1, max_length=20_000, description="Description or caption")
+    transcript: str | None = Field(None, min_length=1, description="Speech transcript (ASR)")
+    ocr_text: str | None = Field(None, min_length=1, max_length=50_000,
+                                 description="On-screen and in-image text (OCR)")
+    hashtags: list[Annotated[str, Field(min_length=1, max_length=200)]] = Field(
+        default_factory=list, max_length=100, description="Hashtags, with or without '#'; split into words")
+    comments: list[Annotated[str, Field(min_length=1, max_length=5_000)]] = Field(
+        default_factory=list, max_length=50, description="A few comments under the content")
+    media_type: MediaType | None = Field(None, description="video, image, live, audio or text")
+    signals: list[UpstreamSignal] = Field(default_factory=list, max_length=100,
+                                          description="Labels from upstream classifiers, with scores")
+    provenance: Provenance | None = Field(None, description="AIGC provenance: declared label, C2PA, detector")
+    region: str | None = Field(None, description="Where it was posted (ISO 3166-1 alpha-2 or EU); the "
+                                                 "jurisdiction when none is given")
     language: str | None = Field(None, description="ISO 639 code or BCP-47 tag (its language subtag is used); "
-                                 "detected when absent")
+                                 "detected when absent (per field for structured content)")
     jurisdiction: str | None = Field(None, description="ISO 3166-1 alpha-2 or EU; rules for it override")
     at: dt.date | None = Field(None, description="Point in time; rules in force then (default: today)")
     top_k: int = Field(5, ge=1, le=50, strict=True, description="How many rules to return at most")
@@ -184,16 +245,52 @@ class ContentQuery(_Model):
     def _known_language(cls, v: str | None) -> str | None:
         return None if v is None else language_code(v)
 
-    @field_validator("jurisdiction")
+    @field_validator("jurisdiction", "region")
     @classmethod
     def _known_jurisdiction(cls, v: str | None) -> str | None:
         return None if v is None else jurisdiction_code(v)
+
+    @model_validator(mode="after")
+    def _not_empty(self) -> ContentQuery:
+        if not self.has_text() and not self.signals and self.provenance is None:
+            raise ValueError("the content is empty: give text, or at least one of title, description, transcript, "
+                             "ocr_text, hashtags, comments, signals, provenance")
+        return self
+
+    def has_text(self) -> bool:
+        return any(getattr(self, f) for f in TEXT_FIELDS)
+
+    def structured(self) -> bool:
+        """Whether anything beyond the one `text` was sent."""
+        return any(getattr(self, f) for f in TEXT_FIELDS if f != "text") or bool(self.signals) \
+            or self.provenance is not None or self.media_type is not None
+
+    def field_texts(self) -> dict[str, str]:
+        """Each text field as sent (hashtags and comments: one entry per item, `hashtags[0]`...)."""
+        out: dict[str, str] = {}
+        for f in TEXT_FIELDS:
+            v = getattr(self, f)
+            if isinstance(v, list):
+                out.update((f"{f}[{i}]", x) for i, x in enumerate(v))
+            elif v:
+                out[f] = v
+        return out
+
+    @property
+    def where(self) -> str | None:
+        """The jurisdiction the content is judged in: the one asked for, else where it was posted."""
+        return self.jurisdiction or self.region
 
     model_config = ConfigDict(
         extra="forbid",
         json_schema_extra={
             "examples": [
-                {"text": "Join the brothers who carried out the attack, glory to them", "jurisdiction": "DE"}
+                {"text": "Join the brothers who carried out the attack, glory to them", "jurisdiction": "DE"},
+                {"title": "My morning routine ☕", "description": "just vibes ✨ #dayinmylife",
+                 "transcript": "so if you want the pills hit me up on telegram same day delivery cash only",
+                 "ocr_text": "💊 menu in bio", "hashtags": ["#MorningRoutine", "#plug_life"],
+                 "media_type": "video", "signals": [{"label": "drugs", "score": 0.71, "model": "vision-v3"}],
+                 "provenance": {"declared_ai": False, "detector_score": 0.04}, "region": "ES"},
             ]
         },
     )
@@ -209,11 +306,18 @@ class Citation(_Model):
 
 
 class Evidence(_Model):
-    """One signal that put a rule in the answer."""
+    """One signal that put a rule in the answer, and the part of the content it came from."""
 
-    signal: Literal["vector", "term", "example", "graph", "jurisdiction", "classifier"]
+    signal: Literal["vector", "term", "example", "graph", "jurisdiction", "classifier", "upstream_signal",
+                    "provenance"]
     score: float
     detail: str
+    field: str | None = Field(None, description="Which field of the content: text, title, description, transcript, "
+                                                "ocr_text, hashtags[i], comments[i], signals, provenance (none for "
+                                                "graph paths)")
+    start: int | None = Field(None, description="Character span inside that field, as sent")
+    end: int | None = None
+    excerpt: str | None = Field(None, description="The words of the field that matched (at most 160 characters)")
 
 
 class LinkedTerm(_Model):
@@ -221,8 +325,32 @@ class LinkedTerm(_Model):
     term: str
     alias: str
     language: str
-    start: int
+    start: int = Field(description="Character span in the content's text (`query.text`)")
     end: int
+    field: str | None = Field(None, description="For structured content: the field it is in (span inside it: "
+                                                "field_start, field_end), or 'signals' when an upstream label "
+                                                "mapped to the term")
+    field_start: int | None = None
+    field_end: int | None = None
+
+
+class FieldRead(_Model):
+    """How one field of structured content was read."""
+
+    field: str
+    language: str
+    start: int = Field(description="Where the field sits in `query.text` (the fields joined by blank lines)")
+    end: int
+    words: int
+
+
+class ProvenanceRead(_Model):
+    """What the answer concluded about AI generation and disclosure."""
+
+    ai_generated: float | None = Field(None, description="How sure it is that the content is AI-generated (0..1): "
+                                                         "the detector score, 1 for C2PA AI claims or a declared label")
+    disclosed: bool = Field(description="Whether the creator disclosed it as AI-generated (declared_ai)")
+    basis: list[str] = Field(default_factory=list, description="What that was concluded from")
 
 
 class RuleRef(_Model):
@@ -274,6 +402,12 @@ class QueryUnderstood(_Model):
                                                      "(leetspeak, look-alike letters, invisible characters...)")
     undone: list[str] = Field(default_factory=list, description="What normalisation undid, e.g. leetspeak, "
                                                                "confusables, invisible_characters, spaced_letters")
+    fields: list[FieldRead] = Field(default_factory=list, description="Structured content: each field, its "
+                                                                     "language and where it sits in `text`")
+    signals: list[UpstreamSignal] = Field(default_factory=list, description="Upstream labels considered, those "
+                                                                            "derived from provenance included")
+    provenance: ProvenanceRead | None = None
+    media_type: MediaType | None = None
 
 
 class PolicyContext(_Model):
@@ -327,6 +461,8 @@ class RuleView(_Model):
     terms: list[str]
     examples: list[dict]
     citation: Citation
+    signals: list[SignalMapping] = Field(default_factory=list, description="Upstream labels mapped to the rule")
+    satisfied_by: list[SignalMapping] = Field(default_factory=list, description="Labels that mean the rule is met")
 
 
 class PolicySummary(_Model):

@@ -58,6 +58,7 @@ rewritten; whole-word homoglyph substitutions (every letter Cyrillic) are left a
 
 from __future__ import annotations
 
+import bisect
 import re
 import unicodedata
 from dataclasses import dataclass, field
@@ -103,6 +104,15 @@ class Normalized:
             pos = self._starts[start] if start < n else len(self.original)
             return pos, pos
         return self._starts[start], self._ends[end - 1]
+
+    def from_original(self, start: int, end: int) -> tuple[int, int]:
+        """The span of `text` that the span [start, end) of `original` became (what a field of joined
+        content is after normalisation)."""
+        if self._starts is None:
+            return start, end
+        a = bisect.bisect_left(self._starts, start)
+        b = bisect.bisect_left(self._starts, end)
+        return a, max(a, b)
 
 
 # --------------------------------------------------------------------------- character classes

@@ -17,6 +17,7 @@ import numpy as np
 
 from policygraph.catalog import RuleEntry
 from policygraph.classifier import Prediction
+from policygraph.content import AI_DISCLOSED, AI_GENERATED, AI_UNDISCLOSED, Composed, Located, compose, derived_signals
 from policygraph.corpus import Corpus
 from policygraph.graph_model import (
     citation,
@@ -31,13 +32,34 @@ from policygraph.language import UNDETERMINED, count_words, detect_language
 from policygraph.models import (
     ContentQuery,
     Evidence,
+    FieldRead,
+    LinkedTerm,
     PolicyContext,
     QueryUnderstood,
     RuleHit,
     RuleRef,
+    SignalMapping,
+    UpstreamSignal,
 )
 from policygraph.normalize import Normalized, normalize
 from policygraph.stores.base import Node
+
+
+@dataclass(frozen=True)
+class FieldWeights:
+    """How much a match in each field of structured content counts (1.0: as much as the content itself).
+    Comments are what others said under the content, hashtags a few words without context."""
+
+    title: float = 1.0
+    description: float = 1.0
+    text: float = 1.0
+    transcript: float = 1.0
+    ocr_text: float = 1.0
+    hashtags: float = 0.95
+    comments: float = 0.9
+
+    def of(self, name: str) -> float:
+        return float(getattr(self, name.split("[", 1)[0], 1.0))
 
 
 @dataclass(frozen=True)
@@ -86,6 +108,13 @@ class Weights:
     max_passages: int = 8  # at most this many passages, spread over the whole text when it is longer
     # --- bounded work per request: the embedder's cost grows with the text (512-token windows)
     embed_chars: int = 2000  # the whole-content vector reads this many characters (about one window)
+    # --- structured content (title, transcript, on-screen text...): each field is also read on its own
+    fields: FieldWeights = field(default_factory=FieldWeights)
+    field_blend: float = 0.3  # how far the most violating field moves the content classifier's reading (0..1; fitted on the multimodal fit half)
+    # --- upstream classifier labels mapped to rules by the policy authors (`signals:` in a rule)
+    signal: float = 0.05  # similarity-score bonus: signal * the label's score
+    signal_rank: float = 0.1  # rank bonus: signal_rank * the label's score
+    signal_category: float = 0.2  # category-vote bonus for the category of a rule the label is mapped to
 
 
 @dataclass
@@ -94,6 +123,10 @@ class Candidate:
     vector: float = 0.0
     vector_lang: str = ""
     vector_passage: int = -1  # which passage of long content matched best (-1: the whole content)
+    passage_score: float = 0.0  # the best passage's own similarity (names the field of structured content)
+    passage_best: int = -1
+    example_passage: int = -1
+    signal_hits: list[tuple[UpstreamSignal, SignalMapping]] = field(default_factory=list)  # labels mapped to the rule
     example: float = 0.0
     example_text: str = ""
     allow_example: float = 0.0
@@ -127,6 +160,10 @@ class RetrievalState:
     passage_vectors: list[np.ndarray] = field(default_factory=list)
     passage_of_prediction: int = -1  # the passage the classifier found most violating (-1: whole content)
     stopped: str = ""  # why no rule was judged at all (too little text, everyday content)
+    composed: Composed | None = None  # the content's fields joined (spans map back to fields)
+    passage_weights: list[float] = field(default_factory=list)  # per passage: its field's weight
+    upstream: list[UpstreamSignal] = field(default_factory=list)  # upstream labels, provenance-derived included
+    satisfied: dict[str, str] = field(default_factory=dict)  # rule id -> the label that shows it is met
 
 
 class Retriever:
@@ -174,37 +211,89 @@ class Retriever:
     def understand(self, st: RetrievalState) -> None:
         t = time.perf_counter()
         q = st.query
+        comp = st.composed = compose(q)
         # obfuscation undone (policygraph/normalize.py); spans still point into what was sent
-        n = st.normalized = normalize(q.text)
+        n = st.normalized = normalize(comp.text)
         text = n.text
-        lang = q.language or detect_language(text, short=UNDETERMINED)
+        fields: list[FieldRead] = []
+        if comp.structured:
+            for name, a, b in comp.groups():
+                na, nb = n.from_original(a, b)
+                ftext = text[na:nb]
+                fields.append(FieldRead(field=name, language=detect_language(ftext, short=UNDETERMINED),
+                                        start=a, end=b, words=count_words(ftext)))
+        if q.language:
+            lang = q.language
+        elif fields:  # the language of the field with the most words
+            lang = max(fields, key=lambda f: f.words).language
+        else:
+            lang = detect_language(text, short=UNDETERMINED)
         linked = []
         for lt in self.corpus.linker.link(text if not n.emoji else text + " " + " ".join(n.emoji)):
             if lt.end <= len(text):
                 a, b = n.to_original(lt.start, lt.end)
             else:  # an emoji alias: point at the emoji where it was sent
-                a = q.text.find(lt.alias)
+                a = comp.text.find(lt.alias)
                 a, b = (a, a + len(lt.alias)) if a >= 0 else (0, 0)
-            linked.append(lt.model_copy(update={"start": a, "end": b, "alias": q.text[a:b] or lt.alias}))
+            update: dict = {"start": a, "end": b, "alias": comp.text[a:b] or lt.alias}
+            loc = comp.locate(a, b) if comp.structured and b > a else None
+            if loc is not None:
+                update.update(field=loc.field, field_start=loc.start, field_end=loc.end)
+            linked.append(lt.model_copy(update=update))
+        st.upstream, provenance = derived_signals(q)
+        linked.extend(self._signal_terms(st))
         words = count_words(text)
         st.understood = QueryUnderstood(
-            text=q.text, language=lang, language_detected=q.language is None,
-            jurisdiction=q.jurisdiction.upper() if q.jurisdiction else None, at=q.at or dt.date.today(),
+            text=comp.text, language=lang, language_detected=q.language is None,
+            jurisdiction=q.where.upper() if q.where else None, at=q.at or dt.date.today(),
             linked_terms=linked, words=words, low_information=words < self.w.min_words and not linked,
-            normalized=text if n.changed else None, undone=list(n.undone),
+            normalized=text if n.changed else None, undone=list(n.undone), fields=fields,
+            signals=st.upstream, provenance=provenance, media_type=q.media_type,
         )
         st.timings["understand"] = _ms(t)
+
+    def _signal_terms(self, st: RetrievalState) -> list[LinkedTerm]:
+        """Defined terms that upstream labels are mapped to (`signals:` on a definition): linked as if the
+        content had said them, so the rules that mention the term are consulted."""
+        cat, out = self.corpus.catalog, list[LinkedTerm]()
+        hits = [(tid, s) for s in st.upstream for tid, m in cat.signal_terms.get(s.label, []) if s.score >= m.min_score]
+        if not hits:
+            return out
+        names = {n.props["term_id"]: n.props["term"] for n in self.corpus.graph.get_nodes(
+            sorted({term_node_id(tid) for tid, _ in hits}))}
+        for tid, s in hits:
+            if tid in names:
+                out.append(LinkedTerm(term_id=tid, term=names[tid], alias=f"{s.label} {s.score:.2f}", language=UNDETERMINED,
+                                      start=0, end=0, field="signals"))
+        return out
 
     def embed(self, st: RetrievalState) -> None:
         t = time.perf_counter()
         emb = self.corpus.embedder if self.cache_queries else self.corpus.embedder.inner
-        text = st.normalized.text if st.normalized is not None else st.query.text
-        st.passages = split_passages(text, self.w.passage_chars, self.w.max_passages) \
-            if len(text) >= self.w.passage_from else []
+        text = st.normalized.text if st.normalized is not None else ""
+        comp, n = st.composed, st.normalized
+        groups = comp.groups() if comp is not None and comp.structured else []
+        if len(groups) > 1 and n is not None:
+            # structured content: every field is read on its own too (a benign title must not hide
+            # the transcript), long fields passage by passage, within the same bound on passages
+            spans = [(name, *n.from_original(a, b)) for name, a, b in groups]
+            alloc = _allocate([b - a for _, a, b in spans], self.w.max_passages, self.w.passage_from)
+            st.passages, st.passage_weights = [], []
+            for (name, a, b), k in zip(spans, alloc, strict=True):
+                for pa, pb in split_passages(text[a:b], self.w.passage_chars, k) if k else []:
+                    st.passages.append((a + pa, a + pb))
+                    st.passage_weights.append(self.w.fields.of(name))
+        else:
+            st.passages = split_passages(text, self.w.passage_chars, self.w.max_passages) \
+                if len(text) >= self.w.passage_from else []
+            name = groups[0][0] if groups else "text"
+            st.passage_weights = [self.w.fields.of(name)] * len(st.passages)
         # bounded: at most embed_chars + max_passages × 1.5 × passage_chars characters reach the model,
         # whatever the length of the content
         vecs = emb.embed_queries([text[: self.w.embed_chars], *(text[a:b] for a, b in st.passages)])
         st.qvec, st.passage_vectors = vecs[0], list(vecs[1:])
+        if not text.strip():  # labels or provenance only: no text to compare with anything
+            st.qvec = np.zeros_like(st.qvec)
         st.timings["embed"] = _ms(t)
         self.classify(st)
 
@@ -213,12 +302,23 @@ class Retriever:
         t = time.perf_counter()
         assert st.qvec is not None
         eng = self.corpus
+        if not st.qvec.any():
+            st.prediction = None  # no text: nothing to classify
+            return
         st.prediction = eng.classifier.predict(eng.catalog, eng.index, st.qvec)
         # long content: one violating passage in a long benign story is what matters
+        whole = st.prediction
+        best = whole.violating if whole is not None else 0.0
         for i, pv in enumerate(st.passage_vectors):
             p = eng.classifier.predict(eng.catalog, eng.index, pv)
-            if p is not None and st.prediction is not None and p.violating > st.prediction.violating:
-                st.prediction, st.passage_of_prediction = p, i
+            weighted = p.violating * st.passage_weights[i] if p is not None else 0.0
+            if p is not None and st.prediction is not None and weighted > best:
+                st.prediction, st.passage_of_prediction, best = p, i, weighted
+        comp = st.composed
+        if whole is not None and st.prediction is not whole and comp is not None and len(comp.groups()) > 1:
+            # structured content: a field read alone lacks the rest's context (a news title over its report),
+            # so the most violating field moves the whole content's reading part of the way, not all of it
+            st.prediction = _blend(whole, st.prediction, self.w.field_blend)
         st.timings["classify"] = _ms(t)
 
     def _cand(self, st: RetrievalState, entry: RuleEntry) -> Candidate:
@@ -231,6 +331,8 @@ class Retriever:
         t = time.perf_counter()
         u, eng = st.understood, self.corpus
         assert u is not None and st.qvec is not None
+        if not st.qvec.any():
+            return  # no text (labels or provenance only): nothing to search with
         cat = eng.catalog
         # (vector, damping, grounded): the content itself; definition expansions (the content's own
         # defined terms, damped); recall-only expansions (neighbours' vectors) whose hits are scored
@@ -239,7 +341,8 @@ class Retriever:
         # which rules to look at, not what the content is about.
         # (vector, damping, grounded, passage): the content, then each passage of long content (they vote
         # too: a passage is the content), then the second pass's expansions
-        content = [(st.qvec, 1.0, False, -1), *((v, 1.0, False, i) for i, v in enumerate(st.passage_vectors))]
+        content = [(st.qvec, 1.0, False, -1),
+                   *((v, st.passage_weights[i], False, i) for i, v in enumerate(st.passage_vectors))]
         vecs = [*content, *((v, self.w.expansion_damp, False, -1) for v in st.extra_vectors),
                 *((v, 1.0, True, -1) for v in st.recall_vectors)]
         hub, h = self.hubness(), self.w.hub
@@ -269,6 +372,8 @@ class Retriever:
                 if score * damp > c.vector:
                     assert lang is not None  # a rule's vector key names its language (vector_key)
                     c.vector, c.vector_lang, c.vector_passage = score * damp, lang, passage
+                if passage >= 0 and score * damp > c.passage_score:
+                    c.passage_score, c.passage_best = score * damp, passage
             for key, score in ex_hits:
                 score -= h * hub.get(key, 0.0)
                 ex = cat.examples[key]
@@ -280,7 +385,7 @@ class Retriever:
                     st.signals.append((score * damp, entry.category))
                 if ex.label == "violating":
                     if score * damp > c.example:
-                        c.example, c.example_text = score * damp, key
+                        c.example, c.example_text, c.example_passage = score * damp, key, passage
                 else:
                     c.allow_example = max(c.allow_example, score * damp)
         st.timings["vector"] = st.timings.get("vector", 0.0) + _ms(t)
@@ -296,6 +401,8 @@ class Retriever:
         that language, for rules that reached the candidates another way than the vector search."""
         best, best_lang = 0.0, ""
         assert st.qvec is not None
+        if not st.qvec.any():
+            return best, best_lang
         for lang in e.languages:
             key = vector_key(e.node_id, lang)
             v = self.corpus.index.get_vector(key)
@@ -335,7 +442,20 @@ class Retriever:
                     tid = term_id_of(edge.dst)
                     if tid not in c.terms:
                         c.terms.append(tid)
+        self.signal_search(st)
         st.timings["terms"] = _ms(t)
+
+    def signal_search(self, st: RetrievalState) -> None:
+        """Rules that upstream labels (and provenance) are mapped to join the candidates: `weapon 0.93`
+        reaches the weapons-sale rule even when the caption only says "DM for price"."""
+        u, cat = st.understood, self.corpus.catalog
+        assert u is not None
+        for s in st.upstream:
+            for e, m in cat.signal_rules(s.label, u.at):
+                if s.score >= m.min_score and jurisdiction_matches(list(e.jurisdictions), u.jurisdiction):
+                    c = self._cand(st, e)
+                    if all(h[1].label != m.label for h in c.signal_hits):
+                        c.signal_hits.append((s, m))
 
     def expand(self, st: RetrievalState) -> None:
         """One graph round trip for the candidates' neighbourhood: exceptions (in), overrides (in),
@@ -346,6 +466,7 @@ class Retriever:
         cat = eng.catalog
         # keep the graph work bounded: the best candidates by their raw signals
         top = sorted(st.candidates.values(), key=lambda c: -max(c.vector, c.example))[:25]
+        top += [c for c in st.candidates.values() if c.signal_hits and c not in top]
         # allowed rules that match point at the prohibitions they carve out
         ids = [c.entry.node_id for c in top]
         new_ids: list[str] = []
@@ -404,12 +525,14 @@ class Retriever:
                 + w.example * max(c.vector, c.example)
                 + w.term * min(len(c.terms), w.term_cap)
                 + w.category_prior * st.category_probs.get(c.entry.category, 0.0)
+                + w.signal * _signal_strength(c)
             )
             if st.prediction is not None:
                 c.rank = (c.score + w.topic * st.category_probs.get(c.entry.category, 0.0)
                           + w.rule_head * rule_p.get(c.entry.rule_id, 0.0) / max(cat_max[c.entry.category], 1e-9))
             else:
                 c.rank = c.score
+            c.rank += w.signal_rank * _signal_strength(c)
         st.ranked = sorted(st.candidates.values(), key=lambda c: (-c.rank, c.entry.rule_id))
         st.timings["fuse"] = _ms(t)
 
@@ -429,29 +552,40 @@ class Retriever:
                 cat_best[c.entry.category] = max(cat_best.get(c.entry.category, 0.0), c.score)
         # too little text and no defined term ("test", emoji, punctuation): nothing to judge by; emoji
         # slang is caught by listing it among a term's aliases
-        judged = [] if u.low_information else st.ranked
+        # ... but rules an upstream label is mapped to are always consulted
+        lifted = [c for c in st.ranked if c.signal_hits]
+        judged = lifted if u.low_information else st.ranked
         if u.low_information:
             st.stopped = f"too little text to judge ({u.words} words, no defined term)"
         elif pred is not None and not u.linked_terms and pred.topic.get("none", 0.0) >= w.none_stop \
                 and pred.violating < w.violation_apply:
-            judged = []  # everyday content (a recipe, a holiday photo): no rule to consult
+            judged = lifted  # everyday content (a recipe, a holiday photo): no rule to consult
             st.stopped = (f"the content classifier reads everyday content (P(none) {pred.topic['none']:.2f}, "
                           f"P(violating) {pred.violating:.2f}): no rule to consult")
         for c in judged:
             e = c.entry
-            if e.kind == "allowed":
+            if e.kind == "allowed" or self._satisfied(st, e):
                 continue
-            if pred is None:  # no classifier (too few labelled examples): similarity alone
-                if c.score < w.possible or c.score < best - w.relative_cut:
-                    continue
-                verdict = "applies" if c.score >= w.apply else "possibly_applies"
+            text_verdict: str | None
+            if u.low_information:
+                text_verdict = None
+            elif pred is None:  # no classifier (too few labelled examples): similarity alone
+                text_verdict = None if c.score < w.possible or c.score < best - w.relative_cut else \
+                    "applies" if c.score >= w.apply else "possibly_applies"
             else:
                 p_cat = st.category_probs.get(e.category, 0.0)
-                if c.score < w.floor or p_cat < w.topic_min or c.rank < best_rank - w.rank_cut:
-                    continue
-                top_of_category = c.score >= cat_best[e.category] - w.apply_margin
-                verdict = ("applies" if pred.violating >= self.violation_threshold(e.category)
-                           and p_cat >= w.topic_apply and top_of_category else "possibly_applies")
+                top_of_category = c.score >= cat_best.get(e.category, 0.0) - w.apply_margin
+                text_verdict = None if c.score < w.floor or p_cat < w.topic_min or c.rank < best_rank - w.rank_cut \
+                    else ("applies" if pred.violating >= self.violation_threshold(e.category)
+                          and p_cat >= w.topic_apply and top_of_category else "possibly_applies")
+            if any(m.applies for _, m in c.signal_hits):
+                verdict = "applies"  # the label establishes the fact the rule is about (e.g. undisclosed AI)
+            elif text_verdict is not None:
+                verdict = text_verdict
+            elif c.signal_hits:
+                verdict = "possibly_applies"  # the label alone: consult the rule, the text does not confirm it
+            else:
+                continue
             exc_refs: list[RuleRef] = []
             for x in st.exceptions.get(e.node_id, []):
                 xc = st.candidates.get(x)
@@ -479,7 +613,7 @@ class Retriever:
             for o in st.overrides.get(e.node_id, []):
                 oe = cat.rules.get(o)
                 node = st.nodes.get(o)
-                if oe is None or not cat.live(oe, u.at):
+                if oe is None or not cat.live(oe, u.at) or self._satisfied(st, oe):
                     continue
                 applies_here = jurisdiction_matches(list(oe.jurisdictions), u.jurisdiction) and "GLOBAL" not in oe.jurisdictions
                 ovr_refs.append(RuleRef(rule_id=oe.rule_id, title=node.props.get("title", "") if node else "",
@@ -524,6 +658,30 @@ class Retriever:
         st.hits = uniq[: st.query.top_k]
         st.timings["verdicts"] = _ms(t)
 
+    def _satisfied(self, st: RetrievalState, e: RuleEntry) -> bool:
+        """A rule that a label shows is met (`satisfied_by`: a requirement fulfilled, e.g. the AI content
+        is disclosed) is not returned; the rationale says why."""
+        for m in e.satisfied_by:
+            s = next((s for s in st.upstream if s.label == m.label and s.score >= m.min_score), None)
+            if s is not None:
+                st.satisfied[e.rule_id] = f"{s.label} {s.score:.2f}"
+                return True
+        return False
+
+    def _where(self, st: RetrievalState, passage: int) -> Located | None:
+        """The field (and the span inside it, as sent) of a passage; -1: the whole content."""
+        comp, n = st.composed, st.normalized
+        if comp is None or n is None or not comp.text:
+            return None
+        if passage < 0:
+            if comp.structured and len(comp.groups()) > 1:
+                return None  # all fields together
+            a, b = 0, len(n.text)
+        else:
+            a, b = st.passages[passage]
+        oa, ob = n.to_original(a, b)
+        return comp.locate(oa, ob)
+
     def _hit(self, st: RetrievalState, c: Candidate, verdict: str, exc: list[RuleRef], ovr: list[RuleRef]) -> RuleHit:
         u = st.understood
         assert u is not None
@@ -533,30 +691,50 @@ class Retriever:
         lang = u.language if u.language in texts else p["language"] if p["language"] in texts else next(iter(texts))
         ev: list[Evidence] = []
         if c.vector:
+            # the whole content of structured content matched: name the field that matched best on its own
+            passage = c.vector_passage if c.vector_passage >= 0 or not st.passage_weights else c.passage_best
+            loc = self._where(st, passage)
             where = "content"
-            if c.vector_passage >= 0:
-                a, b = st.passages[c.vector_passage]
-                where = f"passage {c.vector_passage + 1} of {len(st.passages)} (characters {a}-{b})"
-            ev.append(Evidence(signal="vector", score=round(c.vector, 4),
-                               detail=f"{where} vs rule text ({c.vector_lang or lang})"))
+            if passage >= 0:
+                a, b = st.passages[passage]
+                where = f"passage {passage + 1} of {len(st.passages)} (characters {a}-{b})"
+            if loc is not None and loc.field != "text":
+                where = f"{loc.field} (characters {loc.start}-{loc.end})"
+            ev.append(_evidence("vector", c.vector, f"{where} vs rule text ({c.vector_lang or lang})", loc))
         if c.example:
             ex = self.corpus.catalog.examples.get(c.example_text)
-            ev.append(Evidence(signal="example", score=round(c.example, 4),
-                               detail=f"similar to a labelled violating example ({c.example_text})"
-                               if ex else "similar to a labelled violating example"))
+            ev.append(_evidence("example", c.example, f"similar to a labelled violating example ({c.example_text})"
+                                if ex else "similar to a labelled violating example",
+                                self._where(st, c.example_passage)))
         if st.prediction is not None:
             p_cat = st.category_probs.get(c.entry.category, 0.0)
             where = ""
+            loc = self._where(st, st.passage_of_prediction)
             if st.passage_of_prediction >= 0:
                 a, b = st.passages[st.passage_of_prediction]
                 where = f" (most violating: passage {st.passage_of_prediction + 1}, characters {a}-{b})"
-            ev.append(Evidence(signal="classifier", score=round(p_cat, 4),
-                               detail=f"content classifier: P({c.entry.category}) {p_cat:.2f}, "
-                                      f"P(violating) {st.prediction.violating:.2f}{where}"))
+                if loc is not None and loc.field != "text":
+                    where = f" (most violating: {loc.field})"
+            ev.append(_evidence("classifier", p_cat, f"content classifier: P({c.entry.category}) {p_cat:.2f}, "
+                                f"P(violating) {st.prediction.violating:.2f}{where}", loc))
         if c.terms:
-            linked = {lt.term_id: lt.alias for lt in u.linked_terms}
-            ev.append(Evidence(signal="term", score=float(len(c.terms)),
-                               detail="mentions " + ", ".join(f"{t} ('{linked.get(t, t)}')" for t in c.terms)))
+            linked = {lt.term_id: lt for lt in reversed(u.linked_terms)}
+            first = linked.get(c.terms[0])
+            detail = "mentions " + ", ".join(
+                f"{t} ('{linked[t].alias}'{' in ' + str(linked[t].field) if t in linked and linked[t].field else ''})"
+                if t in linked else t for t in c.terms)
+            ev.append(Evidence(signal="term", score=float(len(c.terms)), detail=detail,
+                               field=first.field if first else None,
+                               start=first.field_start if first and first.field else first.start if first else None,
+                               end=first.field_end if first and first.field else first.end if first else None,
+                               excerpt=first.alias if first else None))
+        for s, m in c.signal_hits:
+            derived = s.label in (AI_GENERATED, AI_DISCLOSED, AI_UNDISCLOSED)
+            by = f" ({s.model})" if s.model and not derived else ""
+            ev.append(Evidence(signal="provenance" if derived else "upstream_signal", score=round(s.score, 4),
+                               detail=f"{s.label} {s.score:.2f}{by} ≥ {m.min_score:g}: mapped to {c.entry.rule_id}"
+                                      + (", enough on its own" if m.applies else ""),
+                               field="provenance" if derived else "signals", excerpt=s.label))
         for path in c.via:
             ev.append(Evidence(signal="jurisdiction" if "OVERRIDES" in path else "graph", score=1.0, detail=path))
         return RuleHit(
@@ -574,12 +752,19 @@ class Retriever:
         note = ""
         if u is not None and u.undone:
             note += f"Obfuscation undone before matching ({', '.join(u.undone)}): read as \"{(u.normalized or '')[:160]}\". "
-        text_len = len(st.normalized.text if st.normalized is not None else st.query.text)
+        text_len = len(st.normalized.text) if st.normalized is not None else 0
         if text_len > self.w.embed_chars and st.passages:
             read = sum(b - a for a, b in st.passages)
             if read < text_len:
                 note += (f"Long content ({text_len:,} characters): read as its first {self.w.embed_chars:,} characters "
                          f"and {len(st.passages)} passages spread over it ({read:,} characters). ")
+        if st.satisfied:
+            note += "Met, so not returned: " + "; ".join(f"{r} (shown by {lab})" for r, lab in sorted(st.satisfied.items())) + ". "
+        if u is not None and u.provenance is not None:
+            pv = u.provenance
+            note += (f"Provenance: AI-generated {pv.ai_generated:.2f}" if pv.ai_generated is not None
+                     else "Provenance: no sign of AI generation") + \
+                f", {'disclosed' if pv.disclosed else 'not disclosed'} ({'; '.join(pv.basis) or 'nothing declared'}). "
         if u is not None and u.low_information:
             # short replies, emoji, punctuation: every rule text is about equally "similar" to them
             note += (f"Little text to judge ({u.words} word{'s' if u.words != 1 else ''}, no defined term): "
@@ -598,7 +783,11 @@ class Retriever:
         parts = []
         for h in st.hits:
             sig = ", ".join(f"{e.signal} {e.score:g}" if e.signal in ("vector", "example") else e.detail for e in h.evidence)
-            s = f"{h.rule_id} ({h.policy_title}) {h.verdict.replace('_', ' ')} [{sig}]"
+            s = f"{h.rule_id} ({h.policy_title}) {h.verdict.replace('_', ' ')}"
+            ev = next((e for e in h.evidence if e.field and e.field != "text" and e.excerpt), None)
+            if ev is not None:
+                s += f" — {ev.field} ('{ev.excerpt}')"
+            s += f" [{sig}]"
             exc = [x for x in h.exceptions_checked]
             if exc:
                 s += "; exceptions checked: " + ", ".join(f"{x.rule_id} {x.score:g}" for x in exc)
@@ -659,7 +848,47 @@ class Retriever:
             for term_cat in {term_cats.get(t.term_id) for t in u.linked_terms} - {None}:
                 assert term_cat is not None  # taken out of the set
                 out[term_cat] = out.get(term_cat, 0.0) + w.term_category
+        lifted: dict[str, float] = {}
+        for c in st.candidates.values():
+            if c.signal_hits:
+                lifted[c.entry.category] = max(lifted.get(c.entry.category, 0.0), _signal_strength(c))
+        for cat, strength in lifted.items():
+            out[cat] = out.get(cat, 0.0) + w.signal_category * strength
         return out
+
+
+def _blend(a: Prediction, b: Prediction, lam: float) -> Prediction:
+    """(1 - lam) * a + lam * b, per probability."""
+    def mix(x: dict[str, float], y: dict[str, float]) -> dict[str, float]:
+        return {k: (1 - lam) * x.get(k, 0.0) + lam * y.get(k, 0.0) for k in x.keys() | y.keys()}
+
+    return Prediction(topic=mix(a.topic, b.topic), violating=(1 - lam) * a.violating + lam * b.violating,
+                      rules=mix(a.rules, b.rules))
+
+
+def _signal_strength(c: Candidate) -> float:
+    return max((s.score for s, _ in c.signal_hits), default=0.0)
+
+
+def _evidence(signal, score: float, detail: str, loc: Located | None) -> Evidence:
+    return Evidence(signal=signal, score=round(score, 4), detail=detail, field=loc.field if loc else None,
+                    start=loc.start if loc else None, end=loc.end if loc else None,
+                    excerpt=loc.excerpt if loc else None)
+
+
+def _allocate(lengths: list[int], budget: int, long_from: int) -> list[int]:
+    """Passages per field: one each (as many fields as the budget allows, in order), the rest of the budget
+    to the fields long enough to be read passage by passage, longest first."""
+    alloc = [1 if i < budget else 0 for i in range(len(lengths))]
+    left = budget - sum(alloc)
+    long_ones = sorted((i for i, n in enumerate(lengths) if n >= long_from and alloc[i]), key=lambda i: -lengths[i])
+    while left > 0 and long_ones:
+        for i in long_ones:
+            if left == 0:
+                break
+            alloc[i] += 1
+            left -= 1
+    return alloc
 
 
 def diversify(items: list, key, slots: int, per_key: int) -> list:

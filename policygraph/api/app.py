@@ -130,9 +130,11 @@ def _request_models(cfg: ApiConfig) -> tuple[type[ContentQuery], type[BaseModel]
     context_req = create_model(
         "ContextRequest",
         __base__=ContentQuery,
-        text=(str, Field(min_length=1, max_length=cfg.max_content_chars,
-                         description=f"The content: caption, comment, transcript... (at most "
-                                     f"{cfg.max_content_chars:,} characters)")),
+        text=(str | None, Field(None, min_length=1, max_length=cfg.max_content_chars,
+                                description=f"The content as one text: caption, comment, transcript... (at most "
+                                            f"{cfg.max_content_chars:,} characters; all text fields together too)")),
+        transcript=(str | None, Field(None, min_length=1, max_length=cfg.max_content_chars,
+                                      description="Speech transcript (ASR)")),
     )
     batch_req = create_model(
         "BatchRequest",

@@ -120,6 +120,15 @@ class PolicyService:
         if len(text) > self.max_content_chars:
             raise ContentTooLong(len(text), self.max_content_chars, field)
 
+    def check_query(self, query: ContentQuery, prefix: str = "") -> None:
+        """Every text field within the limit, and all of them together (the work per request is bounded)."""
+        total = 0
+        for name, text in query.field_texts().items():
+            self.check_content(text, prefix + name)
+            total += len(text)
+        if total > self.max_content_chars:
+            raise ContentTooLong(total, self.max_content_chars, prefix + "(all text fields together)")
+
     def sync(self) -> None:
         """Pick up what another process (a CLI ingest or publish) wrote to the same data dir: the
         reload runs with readers held out, so none sees half of it. A file read per request."""
@@ -140,7 +149,7 @@ class PolicyService:
                 log.warning("a change listener failed", exc_info=True)
 
     def decide(self, query: ContentQuery) -> Decision:
-        self.check_content(query.text)
+        self.check_query(query)
         agent = self.agent
         self.sync()
         with self.gate.read():
@@ -149,7 +158,7 @@ class PolicyService:
     def decide_many(self, queries: list[ContentQuery]) -> list[Decision]:
         """One decision per query, all against the same corpus (one read of the gate)."""
         for i, q in enumerate(queries):
-            self.check_content(q.text, f"items.{i}.text")
+            self.check_query(q, f"items.{i}.")
         agent = self.agent
         self.sync()
         with self.gate.read():

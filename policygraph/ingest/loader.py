@@ -25,6 +25,7 @@ from policygraph.models import (
     PolicyDocument,
     RuleDoc,
     SectionDoc,
+    SignalMapping,
     SourceInfo,
     Span,
     TermDoc,
@@ -34,7 +35,8 @@ from policygraph.taxonomy import ACTIONS, RULE_KINDS, SEVERITIES, Category
 
 POLICY_ID_RE = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 RULE_ID_IN_TEXT_RE = re.compile(r"\b[A-Z]{2,4}-\d+(?:\.\d+)+(?:-[A-Z0-9]+)?\b")
-RULE_ATTRS = {"kind", "severity", "actions", "jurisdictions", "exception_to", "overrides", "refers_to", "category"}
+RULE_ATTRS = {"kind", "severity", "actions", "jurisdictions", "exception_to", "overrides", "refers_to", "category",
+              "signals", "satisfied_by"}
 
 
 def expand_paths(paths: Iterable[str | Path]) -> list[Path]:
@@ -61,6 +63,38 @@ def _as_list(value: Any, path: str, line: int | None, what: str) -> list[str]:
     if isinstance(value, list) and all(isinstance(v, (str, int, float)) for v in value):
         return [str(v) for v in value]
     raise IngestError(path, f"{what} must be a list of strings", line)
+
+
+def signal_mappings(value: Any, path: str, line: int | None, what: str, rule: bool) -> list[SignalMapping]:
+    """`signals: {weapon: 0.8, ai_generated_undisclosed: {min: 0.9, applies: true}}`: upstream labels with
+    the score from which they count (a bare label list counts from 0.5)."""
+    if value is None:
+        return []
+    if isinstance(value, list) and all(isinstance(v, str) for v in value):
+        value = dict.fromkeys(value, 0.5)
+    if not isinstance(value, dict):
+        raise IngestError(path, f"{what} must map a label to a minimum score, e.g. {{weapon: 0.8}}", line)
+    out = []
+    for label, spec in value.items():
+        applies = False
+        if isinstance(spec, dict):
+            unknown = set(spec) - {"min", "applies"}
+            if unknown or (spec.get("applies") is not None and not rule):
+                raise IngestError(path, f"{what}: {label}: unknown key(s) {sorted(unknown or {'applies'})}; allowed: "
+                                        f"{['min', 'applies'] if rule else ['min']}", line)
+            applies = spec.get("applies", False)
+            if not isinstance(applies, bool):
+                raise IngestError(path, f"{what}: {label}: applies must be true or false, got {applies!r}", line)
+            spec = spec.get("min", 0.5)
+        if isinstance(spec, bool) or not isinstance(spec, (int, float)) or not 0.0 <= float(spec) <= 1.0:
+            raise IngestError(path, f"{what}: {label}: the minimum score must be a number from 0 to 1, got {spec!r}",
+                              line)
+        try:
+            out.append(SignalMapping(label=str(label), min_score=float(spec), applies=applies))
+        except ValidationError:
+            raise IngestError(path, f"{what}: label {label!r} must be lower-case letters, digits and _ . : - "
+                                    "(at most 64 characters)", line) from None
+    return out
 
 
 def _date(value: Any, path: str, line: int | None, key: str) -> dt.date | None:
@@ -97,6 +131,8 @@ def _rule_attrs(pf: ParsedFile, rid: str, attrs: dict[str, Any], default_juris: 
     }
     for key in ("exception_to", "overrides", "refers_to"):
         out[key] = _as_list(attrs.get(key), path, line, f"rule {rid}: {key}")
+    for key in ("signals", "satisfied_by"):
+        out[key] = signal_mappings(attrs.get(key), path, line, f"rule {rid}: {key}", rule=True)
     if attrs.get("category") is not None:
         try:
             out["category"] = Category(attrs["category"])
@@ -191,8 +227,14 @@ def _terms(pf: ParsedFile, pid: str) -> list[TermDoc]:
         aliases = d.get("aliases") or {}
         if not isinstance(aliases, dict) or not all(isinstance(v, list) for v in aliases.values()):
             raise IngestError(path, f"definition {d['id']}: aliases must map a language to a list of names", line)
+        unknown = set(d) - {"id", "term", "definition", "aliases", "signals"}
+        if unknown:
+            raise IngestError(path, f"definition {d['id']}: unknown key(s) {sorted(unknown)}; allowed: "
+                                    "id, term, definition, aliases, signals", line)
         out.append(TermDoc(id=str(d["id"]), term=str(d["term"]), definition=str(d.get("definition", "")).strip(),
-                           aliases={str(k): [str(x) for x in v] for k, v in aliases.items()}, policy_id=pid))
+                           aliases={str(k): [str(x) for x in v] for k, v in aliases.items()}, policy_id=pid,
+                           signals=signal_mappings(d.get("signals"), path, line, f"definition {d['id']}: signals",
+                                                   rule=False)))
     return out
 
 

@@ -21,7 +21,8 @@ from policygraph.models import PolicyDocument, RuleDoc
 RENAME_THRESHOLD = 0.6
 #: two rules whose texts are at least this similar are near-duplicates (or contradictions)
 CONFLICT_THRESHOLD = 0.85
-META_FIELDS = ("kind", "severity", "actions", "jurisdictions", "category", "exception_to", "overrides", "refers_to")
+META_FIELDS = ("kind", "severity", "actions", "jurisdictions", "category", "exception_to", "overrides", "refers_to",
+               "signals", "satisfied_by")
 _WORD = re.compile(r"\w+", re.UNICODE)
 
 
@@ -47,6 +48,8 @@ def _meta(r: RuleDoc, field: str):
     v = getattr(r, field)
     if field in ("actions", "jurisdictions", "exception_to", "overrides", "refers_to"):
         return sorted(v)
+    if field in ("signals", "satisfied_by"):
+        return sorted(f"{m.label} ≥ {m.min_score:g}{' (applies)' if m.applies else ''}" for m in v)
     return getattr(v, "value", v)
 
 
