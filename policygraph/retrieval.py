@@ -315,7 +315,7 @@ class Retriever:
             if p is not None and st.prediction is not None and weighted > best:
                 st.prediction, st.passage_of_prediction, best = p, i, weighted
         comp = st.composed
-        if whole is not None and st.prediction is not whole and comp is not None and len(comp.groups()) > 1:
+        if whole is not None and st.prediction is not None and st.prediction is not whole and comp is not None and len(comp.groups()) > 1:
             # structured content: a field read alone lacks the rest's context (a news title over its report),
             # so the most violating field moves the whole content's reading part of the way, not all of it
             st.prediction = _blend(whole, st.prediction, self.w.field_blend)
