@@ -283,12 +283,18 @@ class PolicyAgent:
         for i, h in enumerate(st.hits):
             parts = []
             for e in h.evidence:
+                where = f"the {e.field}" if e.field and e.field not in ("text", "signals", "provenance") else "the content"
                 if e.signal == "vector":
-                    parts.append(f"the content is close to the rule text (cosine {e.score:.3f})")
+                    parts.append(f"{where} is close to the rule text (cosine {e.score:.3f})"
+                                 + (f": '{e.excerpt}'" if e.excerpt and where != "the content" else ""))
                 elif e.signal == "example":
-                    parts.append(f"it resembles a labelled violating example ({e.score:.3f})")
+                    parts.append(f"{where} resembles a labelled violating example ({e.score:.3f})")
                 elif e.signal in ("term", "classifier"):
                     parts.append(e.detail)
+                elif e.signal == "upstream_signal":
+                    parts.append(f"upstream label {e.detail}")
+                elif e.signal == "provenance":
+                    parts.append(f"provenance: {e.detail}")
                 else:
                     parts.append(f"graph path {e.detail}")
             why = f"{h.rule_id} ({h.policy_title}: {h.title}) — " + "; ".join(parts)
@@ -439,8 +445,20 @@ class PolicyAgent:
         u = d.context.query
         lines = [f"content language: {u.language}{' (detected)' if u.language_detected else ''}; "
                  f"jurisdiction: {u.jurisdiction or 'global'}; date: {u.at}"]
+        if u.fields:
+            lines.append("fields: " + ", ".join(f"{f.field} ({f.language}, {f.words} words)" for f in u.fields)
+                         + (f"; media: {u.media_type}" if u.media_type else ""))
+        if u.signals:
+            lines.append("signals: " + ", ".join(f"{s.label} {s.score:.2f}" for s in u.signals))
+        if u.provenance is not None:
+            pv = u.provenance
+            lines.append("provenance: " + (f"AI-generated {pv.ai_generated:.2f}" if pv.ai_generated is not None
+                                           else "no sign of AI generation")
+                         + f", {'disclosed' if pv.disclosed else 'not disclosed'}"
+                         + (f" ({'; '.join(pv.basis)})" if pv.basis else ""))
         if u.linked_terms:
-            lines.append("linked terms: " + ", ".join(f"{t.term} ('{t.alias}')" for t in u.linked_terms))
+            lines.append("linked terms: " + ", ".join(f"{t.term} ('{t.alias}'{' in ' + t.field if t.field else ''})"
+                                                      for t in u.linked_terms))
         hits = {h.rule_id: h for h in d.context.rules}
         if not any(x.verdict != "not_applicable" for x in d.decisions):
             # why nothing applies: no policy in force that day, too little text to judge, or no match
@@ -453,6 +471,9 @@ class PolicyAgent:
                 lines.append(f"  {h.category.value} · {h.kind} · severity {h.severity} · actions "
                              f"{', '.join(h.actions)} · {', '.join(h.jurisdictions)}")
                 lines.append(f"  {h.text[:300]}{'…' if len(h.text) > 300 else ''}")
+            where = next((e for e in h.evidence if e.field and e.field != "text"), None) if h else None
+            if where is not None:
+                lines.append(f"  where: {where.field}" + (f" ('{where.excerpt}')" if where.excerpt else ""))
             lines.append(f"  why: {x.rationale}")
             c = x.citations[0] if x.citations else None
             if c:

@@ -7,6 +7,7 @@ import argparse
 import datetime as dt
 import sys
 from collections.abc import Callable
+from pathlib import Path
 
 from policygraph.codes import jurisdiction_code, language_code
 
@@ -60,6 +61,64 @@ def content_arg(value: str) -> str:
     if not text.strip():
         raise argparse.ArgumentTypeError("the content is empty: give the text to check (or - to read it from stdin)")
     return text
+
+
+#: `--field NAME=VALUE`: the structured content fields the CLI takes (lists: repeat the option)
+FIELD_NAMES = ("text", "title", "description", "transcript", "ocr_text", "hashtags", "comments", "media_type",
+               "region", "signal", "declared_ai", "detector_score", "c2pa")
+
+
+def field_arg(value: str) -> tuple[str, str]:
+    """`NAME=VALUE` for `ask --field`; the value may be `-` (standard input) or `@FILE` (a file's text)."""
+    name, sep, text = value.partition("=")
+    name = name.strip()
+    if not sep or name not in FIELD_NAMES:
+        raise argparse.ArgumentTypeError(f"invalid field {value[:60]!r}: write NAME=VALUE with NAME one of "
+                                         f"{', '.join(FIELD_NAMES)}")
+    if text == "-":
+        text = sys.stdin.read()
+    elif text.startswith("@"):
+        try:
+            text = Path(text[1:]).read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise argparse.ArgumentTypeError(f"--field {name}: cannot read {text[1:]!r}: {exc}") from None
+    return name, text
+
+
+def structured_content(base: dict, fields: list[tuple[str, str]]) -> dict:
+    """A ContentQuery's fields from a JSON file's object (`base`) and `--field` options (they win; hashtags,
+    comments, signal and c2pa add one item each). `signal` is LABEL:SCORE[:MODEL]. Raises ValueError
+    naming the option."""
+    out = dict(base)
+    for name, value in fields:
+        if name in ("hashtags", "comments"):
+            out.setdefault(name, [])
+            out[name] = [*out[name], value]
+        elif name == "signal":
+            label, _, rest = value.partition(":")
+            score, _, model = rest.partition(":")
+            try:
+                out.setdefault("signals", [])
+                out["signals"] = [*out["signals"], {"label": label.strip(), "score": float(score), "model": model}]
+            except ValueError:
+                raise ValueError(f"--field signal={value!r}: write LABEL:SCORE[:MODEL], e.g. weapon:0.93") from None
+        elif name in ("declared_ai", "detector_score", "c2pa"):
+            pv = dict(out.get("provenance") or {})
+            if name == "declared_ai":
+                if value.lower() not in ("true", "false"):
+                    raise ValueError(f"--field declared_ai={value!r}: write true or false")
+                pv[name] = value.lower() == "true"
+            elif name == "detector_score":
+                try:
+                    pv[name] = float(value)
+                except ValueError:
+                    raise ValueError(f"--field detector_score={value!r}: write a number from 0 to 1") from None
+            else:
+                pv["c2pa"] = [*pv.get("c2pa", []), value]
+            out["provenance"] = pv
+        else:
+            out[name] = value
+    return out
 
 
 def positive_int(value: str) -> int:

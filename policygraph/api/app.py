@@ -41,6 +41,21 @@ CONTEXT_EXAMPLES: dict[str, Example] = {
         "summary": "Spanish content, language detected, a point in time",
         "value": {"text": "Compra seguidores baratos, 10.000 por 5 euros", "at": "2026-06-01", "top_k": 3},
     },
+    "video": {
+        "summary": "A video, field by field: benign caption, violating speech, an upstream label",
+        "value": {"title": "Sunday arepas 🫓", "description": "grandma's recipe, family day ❤️",
+                  "transcript": "while the dough rests: the white and the green just arrived, message me on "
+                                "telegram, I deliver all over the north side",
+                  "ocr_text": "📲 menu in bio", "hashtags": ["#EasyRecipes", "#plug_life"], "media_type": "video",
+                  "signals": [{"label": "drugs", "score": 0.82, "model": "vision-v3"}], "region": "CO"},
+    },
+    "aigc": {
+        "summary": "A realistic AI video with no disclosure",
+        "value": {"title": "The minister admits the vote will be postponed",
+                  "transcript": "Due to security concerns the election will be postponed by one month.",
+                  "media_type": "video", "provenance": {"declared_ai": False, "detector_score": 0.97,
+                                                        "c2pa": ["c2pa.created: trainedAlgorithmicMedia"]}},
+    },
 }
 
 BATCH_EXAMPLE: dict[str, Example] = {

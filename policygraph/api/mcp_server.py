@@ -1,7 +1,9 @@
 """The MCP server: the same engine and agent as the HTTP API, as MCP tools and resources.
 
 Tools
-  find_applicable_policies(content, language?, jurisdiction?, at?, top_k?)  the decision (structured)
+  find_applicable_policies(content?, language?, jurisdiction?, at?, top_k?, title?, description?,
+                           transcript?, ocr_text?, hashtags?, comments?, media_type?, signals?,
+                           provenance?, region?)   the decision (structured)
   explain_decision(content, ...)     the rationale, the agent's trace and the rendered policies
   get_rule(rule_id, at?, lang?)      one rule as stored
   list_policies()                    every stored policy
@@ -33,13 +35,16 @@ from policygraph.errors import ContentTooLong, NotFound
 from policygraph.lifecycle import open_engine
 from policygraph.models import (
     ContentQuery,
+    MediaType,
     PolicySummary,
+    Provenance,
     QueryUnderstood,
     RenderedPolicy,
     RuleDecision,
     RuleHit,
     RuleView,
     TraceStep,
+    UpstreamSignal,
 )
 
 log = logging.getLogger("policygraph.api.mcp")
@@ -56,7 +61,8 @@ class ApplicablePolicies(BaseModel):
     """The agent's decision on one piece of content."""
 
     query: QueryUnderstood = Field(description="The content as understood: language, jurisdiction, date, terms")
-    categories: list[str] = Field(description="Policy categories that apply, best first")
+    categories: list[str] = Field(description="The categories of the returned rules, best first (none when no rule "
+                                              "is returned)")
     decisions: list[RuleDecision] = Field(description="A verdict per rule, with confidence and citations")
     rules: list[RuleHit] = Field(description="The ranked rules with text, evidence and citations")
     rationale: str
@@ -78,12 +84,16 @@ class PolicyIndex(BaseModel):
     policies: list[PolicySummary]
 
 
-def _query(svc: PolicyService, content: str, language: str | None, jurisdiction: str | None,
-           at: dt.date | None, top_k: int) -> ContentQuery:
-    if len(content) > svc.max_content_chars:
-        raise ValueError(str(ContentTooLong(len(content), svc.max_content_chars, "content")))
-    return ContentQuery(text=content, language=language or None, jurisdiction=jurisdiction or None, at=at,
-                        top_k=top_k)
+def _query(svc: PolicyService, **fields) -> ContentQuery:
+    """The ContentQuery of a tool call (arguments left out are not sent); ValueError says what is wrong."""
+    if "content" in fields:
+        fields["text"] = fields.pop("content")
+    q = ContentQuery(**{k: v for k, v in fields.items() if v is not None and v != []})
+    try:
+        svc.check_query(q)
+    except ContentTooLong as exc:
+        raise ValueError(f"{exc.field}: {exc}") from None
+    return q
 
 
 def build_mcp_server(svc: PolicyService):
@@ -96,40 +106,73 @@ def build_mcp_server(svc: PolicyService):
 
     @mcp.tool(title="Find applicable policies")
     def find_applicable_policies(
-        content: str,
+        content: str | None = None,
         language: str | None = None,
         jurisdiction: str | None = None,
         at: dt.date | None = None,
         top_k: Annotated[int, Field(ge=1, le=50)] = 5,
+        title: str | None = None,
+        description: str | None = None,
+        transcript: str | None = None,
+        ocr_text: str | None = None,
+        hashtags: list[str] | None = None,
+        comments: list[str] | None = None,
+        media_type: MediaType | None = None,
+        signals: list[UpstreamSignal] | None = None,
+        provenance: Provenance | None = None,
+        region: str | None = None,
     ) -> ApplicablePolicies:
         """Which policy rules apply to this content, with a verdict per rule, evidence and citations.
 
-        content: the text to check (caption, comment, transcript...), any language.
-        language: ISO 639-1 code of the content; detected when absent.
+        content: the text to check (caption, comment, transcript...), any language. Optional when
+            the structured fields below are given.
+        language: ISO 639-1 code of the content; detected when absent (per field for structured content).
         jurisdiction: ISO 3166 alpha-2 code or EU; regional rules for it override global ones.
         at: date (YYYY-MM-DD) whose rules apply; default today.
         top_k: at most this many rules.
+        title, description, transcript, ocr_text, hashtags, comments: what was seen of a video, image,
+            live stream or post, field by field; evidence names the field it came from.
+        media_type: video, image, live, audio or text.
+        signals: upstream classifier labels, e.g. [{"label": "weapon", "score": 0.93, "model": "vision-v3"}].
+        provenance: AIGC provenance, e.g. {"declared_ai": false, "detector_score": 0.97, "c2pa": [...]}.
+        region: where it was posted (ISO 3166 alpha-2); the jurisdiction when none is given.
         """
         try:
-            d = svc.decide(_query(svc, content, language, jurisdiction, at, top_k))
+            d = svc.decide(_query(
+                svc, content=content, language=language, jurisdiction=jurisdiction, at=at, top_k=top_k, title=title,
+                description=description, transcript=transcript, ocr_text=ocr_text, hashtags=hashtags,
+                comments=comments, media_type=media_type, signals=signals, provenance=provenance, region=region))
         except ValueError as exc:
             raise ToolError(str(exc)) from None
         c = d.context
-        return ApplicablePolicies(query=c.query, categories=list(d.ranked_categories or [str(x) for x in c.categories]),
+        return ApplicablePolicies(query=c.query, categories=[x.value for x in c.categories],
                                   decisions=d.decisions, rules=c.rules, rationale=c.rationale)
 
     @mcp.tool(title="Explain decision")
     def explain_decision(
-        content: str,
+        content: str | None = None,
         language: str | None = None,
         jurisdiction: str | None = None,
         at: dt.date | None = None,
         top_k: Annotated[int, Field(ge=1, le=50)] = 5,
+        title: str | None = None,
+        description: str | None = None,
+        transcript: str | None = None,
+        ocr_text: str | None = None,
+        hashtags: list[str] | None = None,
+        comments: list[str] | None = None,
+        media_type: MediaType | None = None,
+        signals: list[UpstreamSignal] | None = None,
+        provenance: Provenance | None = None,
+        region: str | None = None,
     ) -> Explanation:
         """Why the agent decided what it did for this content: the rationale, each step of its trace,
         and the applicable policies rendered as self-contained texts for a moderation model."""
         try:
-            d = svc.decide(_query(svc, content, language, jurisdiction, at, top_k))
+            d = svc.decide(_query(
+                svc, content=content, language=language, jurisdiction=jurisdiction, at=at, top_k=top_k, title=title,
+                description=description, transcript=transcript, ocr_text=ocr_text, hashtags=hashtags,
+                comments=comments, media_type=media_type, signals=signals, provenance=provenance, region=region))
         except ValueError as exc:
             raise ToolError(str(exc)) from None
         return Explanation(rationale=d.context.rationale, decisions=d.decisions, trace=d.trace, rendered=d.rendered,

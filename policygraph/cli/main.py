@@ -13,7 +13,16 @@ from pydantic import ValidationError
 from policygraph.cli.common import engine_for
 from policygraph.errors import IngestError, NotFound, PolicyGraphError
 from policygraph.ingest import pipeline
-from policygraph.terminal import content_arg, iso_date, jurisdiction_arg, language_arg, positive_int, progress_bar
+from policygraph.terminal import (
+    content_arg,
+    field_arg,
+    iso_date,
+    jurisdiction_arg,
+    language_arg,
+    positive_int,
+    progress_bar,
+    structured_content,
+)
 
 
 def cmd_ingest(args) -> int:
@@ -60,14 +69,49 @@ def _n(count: int, noun: str) -> str:
     return f"{count} {noun}{'' if count == 1 else 's'}"
 
 
+def _content_file(path: str) -> dict | None:
+    """A ContentQuery as a JSON object from a file (`-`: standard input); None (and a line) when it is not."""
+    try:
+        raw = sys.stdin.read() if path == "-" else open(path, encoding="utf-8").read()  # noqa: SIM115
+        data = json.loads(raw)
+    except (OSError, UnicodeDecodeError) as exc:
+        print(f"error: --content-file: cannot read {path!r}: {exc}", file=sys.stderr)
+        return None
+    except json.JSONDecodeError as exc:
+        print(f"error: --content-file {path}: not JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})",
+              file=sys.stderr)
+        return None
+    if not isinstance(data, dict):
+        print(f"error: --content-file {path}: must hold one JSON object (the ContentQuery's fields), "
+              f"not {type(data).__name__}", file=sys.stderr)
+        return None
+    return data
+
+
 def cmd_ask(args) -> int:
     from policygraph.models import ContentQuery
 
     eng = engine_for(args)
     if not _has_policies(eng):
         return 1
-    q = ContentQuery(text=args.content, language=args.lang, jurisdiction=args.jurisdiction, at=args.at,
-                     top_k=args.top_k)
+    data: dict = {}
+    if args.content_file:
+        loaded = _content_file(args.content_file)
+        if loaded is None:
+            return 2
+        data = loaded
+    if args.content is not None:
+        data["text"] = args.content
+    try:
+        data = structured_content(data, args.field or [])
+    except ValueError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    for key, value in (("language", args.lang), ("jurisdiction", args.jurisdiction), ("at", args.at)):
+        if value is not None:
+            data[key] = value
+    data["top_k"] = args.top_k
+    q = ContentQuery(**data)
     agent = None
     try:
         from policygraph.agent import PolicyAgent
@@ -172,7 +216,15 @@ def build_parser() -> argparse.ArgumentParser:
     s.set_defaults(fn=cmd_ingest)
 
     s = sub.add_parser("ask", help="which rules apply to this content, and why")
-    s.add_argument("content", type=content_arg, help="the text to check (caption, comment, transcript); - reads stdin")
+    s.add_argument("content", type=content_arg, nargs="?",
+                   help="the text to check (caption, comment, transcript); - reads stdin; optional with --field or "
+                        "--content-file")
+    s.add_argument("--field", type=field_arg, action="append", metavar="NAME=VALUE",
+                   help="structured content, repeatable: title, description, transcript, ocr_text, hashtags, comments "
+                        "(one per option), media_type, region, signal=LABEL:SCORE[:MODEL], declared_ai=true|false, "
+                        "detector_score=0.97, c2pa=CLAIM; VALUE - reads stdin, @FILE a file")
+    s.add_argument("--content-file", metavar="FILE.json",
+                   help="the content as a JSON object with the ContentQuery's fields (docs/api.md); - reads stdin")
     s.add_argument("--lang", type=language_arg, help="language of the content, ISO 639 / BCP-47 (detected when absent)")
     s.add_argument("--jurisdiction", type=jurisdiction_arg, help="ISO 3166-1 alpha-2 country code or EU (default: global "
                    "rules only)")

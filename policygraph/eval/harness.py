@@ -31,7 +31,7 @@ from policygraph.settings import Settings
 log = logging.getLogger(__name__)
 
 SCHEMA_VERSION = 1
-SUITES = ("udhr", "devset", "external", "adversarial", "latency")
+SUITES = ("udhr", "devset", "multimodal", "external", "adversarial", "latency")
 SYSTEMS = ("vector", "hybrid", "agent")
 QUICK_RUNS = ("p1_article", "p1_sentence")
 QUICK_LATENCY_ITEMS = 60
@@ -54,6 +54,8 @@ TOLERANCES: list[tuple[str, str, float]] = [
     ("devset.*.exception_correct", "drop", 0.05),
     ("devset.*.none_correct", "drop", 0.05),
     ("devset.*.overall_correct", "drop", 0.03),
+    ("multimodal.*.top3", "drop", 0.03),
+    ("multimodal.*.overall_correct", "drop", 0.05),
     ("external.*.top3", "drop", 0.03),
     ("external.*.benign_applies", "rise_abs", 0.03),
     ("external.multijail.top_category_equals_english", "drop", 0.05),
@@ -113,6 +115,15 @@ def run_devset_suite(engine, systems=SYSTEMS, progress: bool = True, split: str 
         out["table_md"] = format_table(list(out["systems"].values()))
     out["seconds"] = round(time.perf_counter() - t0, 2)
     return out
+
+
+def run_multimodal_suite(engine, split: str = "report") -> dict:
+    """Suite `multimodal`: structured content (fields, labels, provenance) against the same content flattened
+    into one string (policygraph/eval/multimodal.py), on one half of its items."""
+    from policygraph.agent import PolicyAgent
+    from policygraph.eval.multimodal import run_multimodal
+
+    return run_multimodal(PolicyAgent(engine), split)
 
 
 def run_external_suite(engine, settings, split: str = "report", progress: bool = True,
@@ -230,11 +241,13 @@ def run_eval(
         else:
             report["suites"]["udhr"] = U.run_udhr(settings, directory=d, languages=languages, runs=runs,
                                                   progress=progress)
-    if {"devset", "latency", "external", "adversarial"} & set(suites):
+    if {"devset", "multimodal", "latency", "external", "adversarial"} & set(suites):
         eng = corpus_engine(settings, progress)
         try:
             if "devset" in suites:
                 report["suites"]["devset"] = run_devset_suite(eng, progress=progress)
+            if "multimodal" in suites:
+                report["suites"]["multimodal"] = run_multimodal_suite(eng)
             if "external" in suites:
                 report["suites"]["external"] = run_external_suite(
                     eng, settings, progress=progress, limit_per_language=QUICK_EXTERNAL_PER_LANGUAGE if quick else None)
@@ -310,6 +323,12 @@ def flatten_metrics(baseline: dict, current: dict) -> tuple[dict[str, float], di
                 if isinstance(v, int | float) and not m.endswith("_ms") and m != "n":
                     out[f"devset.{system}.{m}"] = float(v)
 
+    def multimodal(rep: dict, out: dict) -> None:
+        for system, s in (((rep.get("suites") or {}).get("multimodal") or {}).get("systems") or {}).items():
+            for m in ("top1", "top3", "overall_correct", "none_correct"):
+                if (s.get("overall") or {}).get(m) is not None:
+                    out[f"multimodal.{system}.{m}"] = float(s["overall"][m])
+
     def latency(rep: dict, out: dict) -> None:
         for system, s in (((rep.get("suites") or {}).get("latency") or {}).get("systems") or {}).items():
             if (s.get("total") or {}).get("p95_ms") is not None:
@@ -334,6 +353,7 @@ def flatten_metrics(baseline: dict, current: dict) -> tuple[dict[str, float], di
 
     for rep, out in ((baseline, b_out), (current, c_out)):
         devset(rep, out)
+        multimodal(rep, out)
         external(rep, out)
         adversarial(rep, out)
         latency(rep, out)

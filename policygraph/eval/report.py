@@ -65,6 +65,12 @@ def summary_lines(report: dict) -> list[str]:
             if (s.get("calibration") or {}).get("ece") is not None:
                 line += f"  ECE {_f(s['calibration']['ece'])}"
             lines.append(line)
+    mm = (report.get("suites") or {}).get("multimodal")
+    if mm:
+        st, fl = mm["systems"]["structured"]["overall"], mm["systems"]["flattened"]["overall"]
+        lines.append(f"suite multimodal ({mm['split']} half, {mm['items']} items) structured top3 {_f(st['top3'])} "
+                     f"correct {_f(st['overall_correct'])}; flattened top3 {_f(fl['top3'])} "
+                     f"correct {_f(fl['overall_correct'])}; top3 gain {_f(mm.get('top3_gain'))}")
     adv = (report.get("suites") or {}).get("adversarial")
     if adv:
         parts = [f"{k} {_f(a['top3'])} (−{_f(a['drop'])})" for k, a in adv["attacks"].items()]
@@ -512,6 +518,26 @@ def write_markdown(report: dict, path: Path) -> None:
                          f"over {cal['n']} answers.")
                 L.append("")
             img(f"external_{name}.png", f"{name} per language")
+    mm = (report.get("suites") or {}).get("multimodal")
+    if mm:
+        L += [f"## Suite multimodal — structured content against one flattened string ({mm['split']} half)", ""]
+        L.append(f"{mm['items']} items (policygraph/eval/multimodal/items.jsonl, written by this team): title, "
+                 "description, transcript, on-screen text, hashtags, comments, upstream labels and AIGC provenance, "
+                 "scored as the dev set is. `flattened` sends every field in one text, labels and provenance "
+                 "written out as words.")
+        L.append("")
+        keys = ["top1", "top3", "rule_recall@5", "exception_correct", "none_correct", "overall_correct",
+                "applies_precision", "applies_recall"]
+        L += _table(["system", *keys], [[n, *(_f(s["overall"][k]) for k in keys)] for n, s in mm["systems"].items()])
+        L.append("")
+        wheres = sorted({w for by in mm["by_where"].values() for w in by})
+        L.append("Where the violation is (top3 / correct):")
+        L.append("")
+        L += _table(["where", "n", *mm["by_where"]],
+                    [[w, next(iter(mm["by_where"].values())).get(w, {}).get("n", 0),
+                      *(f"{_f(by.get(w, {}).get('top3'))} / {_f(by.get(w, {}).get('correct'))}"
+                        for by in mm["by_where"].values())] for w in wheres])
+        L.append("")
     adv = (report.get("suites") or {}).get("adversarial")
     if adv:
         L += [f"## Suite adversarial — obfuscated content ({adv['split']} half)", ""]
