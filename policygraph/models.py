@@ -14,6 +14,7 @@ import datetime as dt
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic_core import PydanticCustomError
 
 from policygraph.codes import jurisdiction_code, language_code
 from policygraph.taxonomy import Category
@@ -190,6 +191,8 @@ class ExamplesReport(_Model):
 
 MediaType = Literal["video", "image", "live", "audio", "text"]
 
+#: the validation error type of a query with nothing to check (the HTTP API names the field `text`)
+EMPTY_CONTENT = "missing_content"
 #: the text fields of a piece of content, in the order they are read (and joined)
 TEXT_FIELDS = ("title", "description", "text", "transcript", "ocr_text", "hashtags", "comments")
 class UpstreamSignal(_Model):
@@ -253,8 +256,8 @@ class ContentQuery(_Model):
     @model_validator(mode="after")
     def _not_empty(self) -> ContentQuery:
         if not self.has_text() and not self.signals and self.provenance is None:
-            raise ValueError("the content is empty: give text, or at least one of title, description, transcript, "
-                             "ocr_text, hashtags, comments, signals, provenance")
+            raise PydanticCustomError(EMPTY_CONTENT, "the content is empty: give text, or at least one of title, "
+                                      "description, transcript, ocr_text, hashtags, comments, signals, provenance")
         return self
 
     def has_text(self) -> bool:

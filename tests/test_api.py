@@ -257,6 +257,48 @@ def test_content_too_long(client):
     assert r.status_code == 422 and err(r)["code"] == "content_too_long" and err(r)["field"] == "items.0.text"
 
 
+def test_structured_video_names_the_field_that_triggered_the_rule(client):
+    """Given a video whose title and caption are a recipe, when its transcript sells drugs, the answer
+    reaches the drug-sale rules and its evidence points into the transcript, with the span inside it."""
+    transcript = "ok so while it cooks, anyone who wants the pills hit me up on telegram, molly and xanax, same day delivery"
+    body = {"title": "Sunday arepas 🫓", "description": "grandma's recipe ❤️", "transcript": transcript,
+            "hashtags": ["#EasyRecipes"], "media_type": "video", "region": "ES"}
+    r = client.post("/v1/context", json=body, headers=AGENT)
+    assert r.status_code == 200, r.text
+    ctx = r.json()["context"]
+    assert [f["field"] for f in ctx["query"]["fields"]] == ["title", "description", "transcript", "hashtags"]
+    assert ctx["query"]["jurisdiction"] == "ES" and ctx["query"]["media_type"] == "video"
+    drug = [h for h in ctx["rules"] if h["rule_id"] in ("RG-2.1", "RG-2.3")]
+    assert drug, [h["rule_id"] for h in ctx["rules"]]
+    ev = [e for e in drug[0]["evidence"] if e.get("field") == "transcript"]
+    assert ev, drug[0]["evidence"]
+    assert transcript[ev[0]["start"]:ev[0]["end"]].strip() and ev[0]["excerpt"] in transcript
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"title": "x", "media_type": "film"}, "media_type"),
+        ({"signals": [{"label": "Weapon!", "score": 0.9}]}, "signals.0.label"),
+        ({"signals": [{"label": "weapon", "score": 1.5}]}, "signals.0.score"),
+        ({"provenance": {"detector_score": -1}}, "provenance.detector_score"),
+        ({"title": "x", "region": "XYZ"}, "region"),
+        ({"hashtags": []}, "text"),
+    ],
+)
+def test_structured_fields_are_validated(client, body, field):
+    r = client.post("/v1/context", json=body, headers=AGENT)
+    assert r.status_code == 422, r.text
+    assert err(r)["field"] == field, err(r)
+
+
+def test_all_text_fields_together_are_bounded(client):
+    half = "a " * (MAX_CHARS // 2 - 10)
+    r = client.post("/v1/context", json={"transcript": half, "ocr_text": half, "description": half}, headers=AGENT)
+    assert r.status_code == 422
+    assert err(r)["code"] == "content_too_long" and "all text fields" in err(r)["field"]
+
+
 def test_body_too_large(client):
     big = b'{"text": "' + b"a" * (MAX_BODY + 10) + b'"}'
     r = client.post("/v1/context", content=big, headers={**AGENT, "content-type": "application/json"})

@@ -73,6 +73,23 @@ async def exercise(session: ClientSession) -> None:
     assert out["decisions"] and out["rationale"]
     assert json.loads(res.content[0].text)["categories"] == out["categories"]  # text mirrors the structure
 
+    # structured content: the fields are tool arguments; the label lifts the weapons-sale rule, and the
+    # answer's categories are those of the rules it returns (not every category the classifier ranked)
+    props = tools["find_applicable_policies"].input_schema["properties"]
+    assert {"title", "transcript", "ocr_text", "hashtags", "comments", "signals", "provenance", "region"} <= set(props)
+    res = await session.call_tool("find_applicable_policies", {
+        "description": "DM for price 💰 shipping available nationwide", "media_type": "image",
+        "signals": [{"label": "weapon", "score": 0.93, "model": "vision-v3"}]}, read_timeout_seconds=TIMEOUT)
+    assert not res.is_error, res.content
+    out = res.structured_content
+    assert out["rules"][0]["rule_id"] == "RG-1.1"
+    assert any(e["signal"] == "upstream_signal" and e["field"] == "signals" for e in out["rules"][0]["evidence"])
+    assert out["categories"] == list(dict.fromkeys(r["category"] for r in out["rules"])) or \
+        set(out["categories"]) == {r["category"] for r in out["rules"]}
+    res = await session.call_tool("find_applicable_policies", {"signals": [{"label": "weapon", "score": 7}]},
+                                  read_timeout_seconds=TIMEOUT)
+    assert res.is_error and "score" in res.content[0].text
+
     res = await session.call_tool("get_rule", {"rule_id": "VE-1.1", "lang": "de"}, read_timeout_seconds=TIMEOUT)
     assert not res.is_error, res.content
     assert res.structured_content["rule_id"] == "VE-1.1" and res.structured_content["language"] == "de"

@@ -1,6 +1,7 @@
 """The quality gate: CI fails when answer quality falls, not only when code breaks.
 
-Given the bundled corpus and its labelled decisions, the dev set's report half and the quick subset
+Given the bundled corpus and its labelled decisions, the dev set's report half, the multimodal items'
+report half (structured content, policygraph/eval/multimodal.py) and the quick subset
 of the external report halves (Multilingual HateCheck, MultiJail: 40 cases per language, 40 prompts)
 are answered by the agent and compared with the committed `policygraph/eval/baselines/quality.json` through the
 harness's regression gate (tolerances in `policygraph/eval/harness.py:TOLERANCES`, e.g. top-3 may not drop by
@@ -29,7 +30,7 @@ def quality_report(corpus_engine, tmp_path_factory):
     reason = missing_reason(corpus_engine.settings.shared_data)
     if reason:
         pytest.skip(f"the quality gate needs the external eval data: {reason}")
-    report, _ = run_eval(corpus_engine.settings, ["devset", "external"], quick=True,
+    report, _ = run_eval(corpus_engine.settings, ["devset", "multimodal", "external"], quick=True,
                          out_dir=tmp_path_factory.mktemp("quality"), charts=False, progress=False)
     return report
 
@@ -41,6 +42,7 @@ def test_answer_quality_holds_against_the_committed_baseline(quality_report):
     assert {"external.hatecheck.top3", "external.hatecheck.benign_applies", "external.multijail.top3",
             "external.multijail.top_category_equals_english"} <= external
     assert any(r["metric"] == "devset.agent.top3" for r in cmp_["rows"])
+    assert {"multimodal.structured.top3", "multimodal.structured.overall_correct"} <= {r["metric"] for r in cmp_["rows"]}
     assert not cmp_["failed"], "\n".join(f"{r['metric']}: {r['baseline']} -> {r['current']} (tolerance "
                                          f"{r['tolerance']})" for r in cmp_["regressions"])
 

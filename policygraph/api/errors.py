@@ -31,6 +31,7 @@ from policygraph.errors import (
     StoreError,
     StoreUnavailable,
 )
+from policygraph.models import EMPTY_CONTENT
 
 log = logging.getLogger("api")
 
@@ -89,6 +90,7 @@ _TYPE_CODES = {
     "json_type": "malformed_json",
     "missing": "missing_field",
     "extra_forbidden": "unknown_field",
+    EMPTY_CONTENT: "missing_field",
 }
 
 
@@ -130,6 +132,8 @@ async def validation_handler(request: Request, exc: RequestValidationError) -> J
         field: str | None
         if e.get("type") == "json_invalid":
             field = "body"
+        elif e.get("type") == EMPTY_CONTENT:  # nothing to check: the plain text is what is missing
+            field = _field_path([*e.get("loc", ()), "text"])
         else:
             field = _field_path(e.get("loc", ()))
         items.append(FieldError(field=field, code=_code_for(e), message=_message_for(e, field)))
