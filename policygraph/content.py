@@ -23,13 +23,14 @@ from __future__ import annotations
 
 import bisect
 import re
+import unicodedata
 from dataclasses import dataclass
 
-from policygraph.models import TEXT_FIELDS, ContentQuery, ProvenanceRead, UpstreamSignal
+from policygraph.models import RESERVED_LABELS, TEXT_FIELDS, ContentQuery, ProvenanceRead, UpstreamSignal
 
 #: fields are joined with this between them, so sentence splitting and tokenising never cross a field
 SEPARATOR = "\n\n"
-AI_GENERATED, AI_DISCLOSED, AI_UNDISCLOSED = "ai_generated", "ai_disclosed", "ai_generated_undisclosed"
+AI_GENERATED, AI_DISCLOSED, AI_UNDISCLOSED = RESERVED_LABELS
 #: C2PA digital source types (IPTC vocabulary) that say a generative model made or composited the media
 C2PA_AI_SOURCE_TYPES = ("trainedalgorithmicmedia", "compositewithtrainedalgorithmicmedia", "algorithmicmedia")
 
@@ -37,27 +38,35 @@ _CAMEL = re.compile(r"(?<=[a-z])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])|(?<=[A-Za-z])
 
 
 def _script(ch: str) -> str:
-    o = ord(ch)
-    if ch.isascii():
-        return "latin" if ch.isalnum() else "other"
-    if 0x3040 <= o <= 0x30FF or 0x4E00 <= o <= 0x9FFF or 0x3400 <= o <= 0x4DBF or 0xAC00 <= o <= 0xD7AF:
+    """The script of a letter or digit by its Unicode name (LATIN, CYRILLIC, DEVANAGARI, CJK...); digits
+    belong to no script (they join whatever is next to them), anything else is "other"."""
+    if ch.isdigit():
+        return "digit"
+    if not ch.isalpha():
+        return "other"
+    try:
+        name = unicodedata.name(ch)
+    except ValueError:
+        return "other"
+    if name.startswith(("CJK", "HIRAGANA", "KATAKANA", "HANGUL")):
         return "cjk"
-    if 0x0E00 <= o <= 0x0EFF or 0x1000 <= o <= 0x109F or 0x1780 <= o <= 0x17FF:
-        return "sea"
-    return "latin" if ch.isalpha() else "other"
+    return name.split(" ", 1)[0]
 
 
 def split_hashtag(tag: str) -> str:
     """A hashtag as words: '#' dropped, split at underscores, hyphens, dots, camel case, letter/digit
-    boundaries and changes of script. `#BuyPillsNow` → "Buy Pills Now", `#AI换脸教程` → "AI 换脸教程"."""
-    body = tag.strip().lstrip("#＃").strip()
+    boundaries and changes of script. `#BuyPillsNow` → "Buy Pills Now", `#AI换脸教程` → "AI 换脸教程",
+    `#drugsबेचो` → "drugs बेचो". Full-width letters are read as their plain forms first."""
+    body = unicodedata.normalize("NFKC", tag).strip().lstrip("#").strip()
     body = re.sub(r"[_\-.·]+", " ", body)
     out: list[str] = []
     for word in body.split():
         pieces, cur, cur_script = [], "", ""
         for ch in word:
             s = _script(ch)
-            if cur and s != cur_script and {s, cur_script} & {"cjk", "sea"}:
+            if s == "digit" or s == "other":
+                s = cur_script or s
+            elif cur and cur_script not in ("", "digit", "other") and s != cur_script:
                 pieces.append(cur)
                 cur = ""
             cur, cur_script = cur + ch, s
@@ -83,8 +92,8 @@ class Part:
 @dataclass(frozen=True)
 class Located:
     field: str
-    start: int  # span inside the field as sent
-    end: int
+    start: int | None  # span inside the field as sent (None: several hashtags or comments, the whole group)
+    end: int | None
     excerpt: str
 
 
@@ -120,6 +129,11 @@ class Composed:
         p = self.part_at(start)
         if p is None:
             return None
+        last = self.part_at(max(start, end - 1))
+        if last is not None and last is not p and last.group == p.group and p.group != p.name:
+            # a span over several hashtags or comments (they are read as one passage): the group, not item 0
+            items = [x.sent for x in self.parts if x.group == p.group and x.start >= p.start and x.end <= last.end]
+            return Located(p.group, None, None, _excerpt(" · ".join(items), 0, 10**9))
         if p.read != p.sent:  # a hashtag: its words were rebuilt, point at the whole tag
             return Located(p.name, 0, len(p.sent), p.sent[:160])
         a, b = start - p.start, min(end, p.end) - p.start

@@ -195,6 +195,10 @@ MediaType = Literal["video", "image", "live", "audio", "text"]
 EMPTY_CONTENT = "missing_content"
 #: the text fields of a piece of content, in the order they are read (and joined)
 TEXT_FIELDS = ("title", "description", "text", "transcript", "ocr_text", "hashtags", "comments")
+#: labels derived from a request's `provenance` (policygraph/content.py); an upstream classifier may not send them
+RESERVED_LABELS = ("ai_generated", "ai_disclosed", "ai_generated_undisclosed")
+
+
 class UpstreamSignal(_Model):
     """A label from an upstream classifier (vision, audio, text), with its score. Policy authors map
     labels to rules and defined terms (`signals:` in the authoring format)."""
@@ -253,6 +257,15 @@ class ContentQuery(_Model):
     def _known_jurisdiction(cls, v: str | None) -> str | None:
         return None if v is None else jurisdiction_code(v)
 
+    @field_validator("signals")
+    @classmethod
+    def _not_reserved(cls, v: list[UpstreamSignal]) -> list[UpstreamSignal]:
+        for s in v:
+            if s.label in RESERVED_LABELS:
+                raise ValueError(f"{s.label!r} is derived from provenance: send provenance (declared_ai, c2pa, "
+                                 "detector_score) instead")
+        return v
+
     @model_validator(mode="after")
     def _not_empty(self) -> ContentQuery:
         if not self.has_text() and not self.signals and self.provenance is None:
@@ -261,7 +274,8 @@ class ContentQuery(_Model):
         return self
 
     def has_text(self) -> bool:
-        return any(getattr(self, f) for f in TEXT_FIELDS)
+        """Whether any text field holds a word (whitespace and a bare '#' are nothing to read)."""
+        return any(x.strip(" \t\r\n#＃") for x in self.field_texts().values())
 
     def structured(self) -> bool:
         """Whether anything beyond the one `text` was sent."""

@@ -110,6 +110,7 @@ class Weights:
     embed_chars: int = 2000  # the whole-content vector reads this many characters (about one window)
     # --- structured content (title, transcript, on-screen text...): each field is also read on its own
     fields: FieldWeights = field(default_factory=FieldWeights)
+    field_min_words: int = 3  # a field is read on its own from this many words (as min_words: less is too little)
     field_blend: float = 0.3  # how far the most violating field moves the content classifier's reading (0..1; fitted on the multimodal fit half)
     # --- upstream classifier labels mapped to rules by the policy authors (`signals:` in a rule)
     signal: float = 0.05  # similarity-score bonus: signal * the label's score
@@ -220,8 +221,10 @@ class Retriever:
             for name, a, b in comp.groups():
                 na, nb = n.from_original(a, b)
                 ftext = text[na:nb]
-                fields.append(FieldRead(field=name, language=detect_language(ftext, short=UNDETERMINED),
-                                        start=a, end=b, words=count_words(ftext)))
+                words = count_words(ftext)
+                # a language is not told by a word or two ("Weekend vibes" reads as Dutch)
+                flang = detect_language(ftext, short=UNDETERMINED) if words >= self.w.min_words else UNDETERMINED
+                fields.append(FieldRead(field=name, language=flang, start=a, end=b, words=words))
         if q.language:
             lang = q.language
         elif fields:  # the language of the field with the most words
@@ -276,7 +279,10 @@ class Retriever:
         if len(groups) > 1 and n is not None:
             # structured content: every field is read on its own too (a benign title must not hide
             # the transcript), long fields passage by passage, within the same bound on passages
+            # fields of a few words (a title like "Sunday cooking") are read with the rest only: alone, a
+            # short text is close to everything and would speak for the whole content
             spans = [(name, *n.from_original(a, b)) for name, a, b in groups]
+            spans = [(name, a, b) for name, a, b in spans if count_words(text[a:b]) >= self.w.field_min_words]
             alloc = _allocate([b - a for _, a, b in spans], self.w.max_passages, self.w.passage_from)
             st.passages, st.passage_weights = [], []
             for (name, a, b), k in zip(spans, alloc, strict=True):
@@ -699,7 +705,7 @@ class Retriever:
                 a, b = st.passages[passage]
                 where = f"passage {passage + 1} of {len(st.passages)} (characters {a}-{b})"
             if loc is not None and loc.field != "text":
-                where = f"{loc.field} (characters {loc.start}-{loc.end})"
+                where = loc.field + (f" (characters {loc.start}-{loc.end})" if loc.start is not None else "")
             ev.append(_evidence("vector", c.vector, f"{where} vs rule text ({c.vector_lang or lang})", loc))
         if c.example:
             ex = self.corpus.catalog.examples.get(c.example_text)
@@ -707,7 +713,8 @@ class Retriever:
                                 if ex else "similar to a labelled violating example",
                                 self._where(st, c.example_passage)))
         if st.prediction is not None:
-            p_cat = st.category_probs.get(c.entry.category, 0.0)
+            # the category vote plus bonuses (terms, labels) can pass 1: shown as a probability it is capped
+            p_cat = min(1.0, st.category_probs.get(c.entry.category, 0.0))
             where = ""
             loc = self._where(st, st.passage_of_prediction)
             if st.passage_of_prediction >= 0:
@@ -765,7 +772,10 @@ class Retriever:
             note += (f"Provenance: AI-generated {pv.ai_generated:.2f}" if pv.ai_generated is not None
                      else "Provenance: no sign of AI generation") + \
                 f", {'disclosed' if pv.disclosed else 'not disclosed'} ({'; '.join(pv.basis) or 'nothing declared'}). "
-        if u is not None and u.low_information:
+        if u is not None and u.low_information and st.hits:
+            note += (f"Little text to judge ({u.words} word{'s' if u.words != 1 else ''}): only the rules that its "
+                     "upstream labels are mapped to are returned. ")
+        elif u is not None and u.low_information:
             # short replies, emoji, punctuation: every rule text is about equally "similar" to them
             note += (f"Little text to judge ({u.words} word{'s' if u.words != 1 else ''}, no defined term): "
                      "no rule is returned on similarity alone. ")

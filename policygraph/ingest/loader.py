@@ -132,7 +132,7 @@ def _rule_attrs(pf: ParsedFile, rid: str, attrs: dict[str, Any], default_juris: 
     for key in ("exception_to", "overrides", "refers_to"):
         out[key] = _as_list(attrs.get(key), path, line, f"rule {rid}: {key}")
     for key in ("signals", "satisfied_by"):
-        out[key] = signal_mappings(attrs.get(key), path, line, f"rule {rid}: {key}", rule=True)
+        out[key] = signal_mappings(attrs.get(key), path, line, f"rule {rid}: {key}", rule=key == "signals")
     if attrs.get("category") is not None:
         try:
             out["category"] = Category(attrs["category"])
