@@ -40,8 +40,13 @@ def append(root: Path, entry: AuditEntry) -> AuditEntry:
     path = audit_path(root)
     path.parent.mkdir(parents=True, exist_ok=True)
     line = entry.model_dump_json() + "\n"
-    with _lock, open(path, "a", encoding="utf-8") as fh:
-        fh.write(line)
+    with _lock, open(path, "a+b") as fh:
+        # a torn last line (a crash mid-append) would swallow this entry: start on a line of its own
+        if fh.tell() > 0:
+            fh.seek(-1, os.SEEK_END)
+            if fh.read(1) != b"\n":
+                line = "\n" + line
+        fh.write(line.encode("utf-8"))
         fh.flush()
         os.fsync(fh.fileno())
     return entry

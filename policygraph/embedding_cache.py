@@ -4,13 +4,17 @@ re-running the eval harness do not pay for the embedding model again."""
 from __future__ import annotations
 
 import hashlib
+import logging
+import os
 import sqlite3
 import threading
+import time
 from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
 
+log = logging.getLogger(__name__)
 
 class CachedEmbedder:
     """Wraps any `Embedder`; stores vectors in SQLite (`path=None`: in memory)."""
@@ -21,12 +25,33 @@ class CachedEmbedder:
         self.dim = inner.dim
         if path is not None:
             Path(path).parent.mkdir(parents=True, exist_ok=True)
-        self._db = sqlite3.connect(str(path) if path else ":memory:", check_same_thread=False)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("CREATE TABLE IF NOT EXISTS emb (k BLOB PRIMARY KEY, v BLOB NOT NULL)")
+        try:
+            self._db = self._open(path)
+        except sqlite3.DatabaseError as exc:
+            if path is None:
+                raise
+            # the cache is derived data: a damaged file is moved aside and the cache starts empty
+            aside = Path(f"{path}.damaged-{int(time.time())}")
+            log.warning("embedding cache %s is unreadable (%s): moved to %s, starting an empty one", path, exc, aside)
+            for suffix in ("", "-wal", "-shm"):
+                if Path(f"{path}{suffix}").exists():
+                    os.replace(f"{path}{suffix}", f"{aside}{suffix}")
+            self._db = self._open(path)
         self._lock = threading.Lock()
         self.hits = 0
         self.misses = 0
+
+    @staticmethod
+    def _open(path: str | Path | None) -> sqlite3.Connection:
+        db = sqlite3.connect(str(path) if path else ":memory:", check_same_thread=False)
+        try:
+            db.execute("PRAGMA journal_mode=WAL")
+            db.execute("CREATE TABLE IF NOT EXISTS emb (k BLOB PRIMARY KEY, v BLOB NOT NULL)")
+            db.execute("SELECT count(*) FROM emb").fetchone()
+        except sqlite3.DatabaseError:
+            db.close()
+            raise
+        return db
 
     def _key(self, role: str, text: str) -> bytes:
         return hashlib.sha1(f"{self.name}\x1f{role}\x1f{text}".encode()).digest()

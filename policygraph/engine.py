@@ -60,6 +60,7 @@ from policygraph.models import (
 from policygraph.settings import Settings
 from policygraph.stores.base import Edge, GraphBatch, GraphStore, export_graph
 from policygraph.stores.faiss_index import FaissVectorIndex
+from policygraph.stores.files import read_stored
 from policygraph.stores.networkx_store import NetworkxGraphStore, atomic_write_bytes
 
 log = logging.getLogger(__name__)
@@ -179,8 +180,8 @@ class Engine:
     def _read_stamp(self) -> str:
         if self.in_memory:
             return ""
-        try:
-            return self._stamp_path().read_text(encoding="ascii")
+        try:  # any bytes: a garbage stamp only differs from ours, so the engine reloads (and restamps)
+            return self._stamp_path().read_bytes().decode("ascii", errors="replace")
         except FileNotFoundError:
             return ""
 
@@ -268,8 +269,8 @@ class Engine:
             return out
         for pdir in sorted(self.docs_dir.iterdir()):
             versions = sorted(pdir.glob("v*.json"), key=lambda p: int(p.stem[1:]))
-            if versions:
-                out[pdir.name] = PolicyDocument.model_validate_json(versions[-1].read_text(encoding="utf-8"))
+            if versions:  # a damaged newest version is a StoreError naming the file (not a parser traceback)
+                out[pdir.name] = read_stored(versions[-1], PolicyDocument)
         return out
 
     def save_document(self, doc: PolicyDocument) -> None:
@@ -486,7 +487,7 @@ class Engine:
         if progress:
             progress("embed", 0, len(vec_texts))
         vectors = self._embed_with_progress(vec_texts, progress)
-        ex_vectors = self.embedder.embed_queries(ex_texts)
+        ex_vectors = self._embed_with_progress(ex_texts, progress, "embed examples", queries=True)
         snap = self.index.snapshot()
         self._write_journal(changed, audit_context)
         try:
@@ -588,13 +589,19 @@ class Engine:
                     out.append(Edge(src=edge.src, type=edge.type, dst=dst, props=dict(edge.props)))
         return out
 
-    def _embed_with_progress(self, texts: list[str], progress: Progress | None):
+    def _embed_with_progress(self, texts: list[str], progress: Progress | None, stage: str = "embed",
+                             queries: bool = False):
+        """Rule texts (passages) or examples (`queries`: they are content, embedded as queries are), 64 at a
+        time, reporting each step: no stage of an ingest is silent."""
+        embed = self.embedder.embed_queries if queries else self.embedder.embed_passages
         chunks = []
         step = 64
+        if progress and texts:
+            progress(stage, 0, len(texts))
         for i in range(0, len(texts), step):
-            chunks.append(self.embedder.embed_passages(texts[i : i + step]))
+            chunks.append(embed(texts[i : i + step]))
             if progress:
-                progress("embed", min(i + step, len(texts)), len(texts))
+                progress(stage, min(i + step, len(texts)), len(texts))
         return np.concatenate(chunks) if chunks else np.zeros((0, self.embedder.dim), np.float32)
 
     # ------------------------------------------------------------------ reads

@@ -449,6 +449,8 @@ class IngestReport(_Model):
     examples: int
     seconds: float
     noop: bool = False
+    notices: list[str] = Field(default_factory=list, description="What a reader should check, e.g. a document "
+                                                                 "whose structure was guessed (no front matter)")
 
 
 class RuleView(_Model):

@@ -328,3 +328,20 @@ def test_an_ingest_killed_at_any_crash_point_leaves_one_whole_version(authored, 
     last = lc2.audit_log("regulated-goods")[-1]
     assert last.version == served and (last.detail.get("recovered") is True) == (served == 6)
     fresh.close()
+
+
+def test_a_document_without_front_matter_says_its_structure_was_guessed(tmp_path, embedding_cache_dir, capsys,
+                                                                          monkeypatch):
+    """Given a Markdown file with no PolicyGraph front matter (a README, a policy from elsewhere), when it is
+    ingested, the report and the CLI say that its policy and rules were guessed from its headings."""
+    doc = tmp_path / "house-rules.md"
+    doc.write_text("# House rules\n\n## Selling\n\nDo not sell weapons or drugs in the group chat.\n\n"
+                   "## Respect\n\nNo insults about anyone's religion or origin.\n", encoding="utf-8")
+    monkeypatch.setenv("POLICYGRAPH_EMBEDDER", EMBEDDER)
+    monkeypatch.setenv("POLICYGRAPH_EMBEDDING_CACHE", str(embedding_cache_dir / "embeddings.sqlite"))
+    assert cli_main(["--data-dir", str(tmp_path / "data"), "ingest", "-q", str(doc)]) == 0
+    err = capsys.readouterr().err
+    assert f"note: {doc}: no PolicyGraph front matter, so its structure was guessed" in err
+    eng = open_dir(tmp_path / "data", embedding_cache_dir)
+    rep = pipeline.ingest(eng, [doc])  # unchanged: a no-op, still named
+    assert rep.noop and rep.notices and "rules from its headings" in rep.notices[0]

@@ -50,6 +50,8 @@ class DraftResult(BaseModel):
 class DraftList(BaseModel):
     count: int
     drafts: list[Draft]
+    damaged: list[str] = Field(default_factory=list, description="Draft files that could not be read (file and "
+                                                                 "problem): the other drafts are listed")
 
 
 class RollbackRequest(BaseModel):
@@ -111,8 +113,8 @@ def build_lifecycle_router(svc: PolicyService, *, author_role, agent_role) -> AP
     @router.get(DRAFTS_PATH, response_model=DraftList, dependencies=[author_role], summary="List drafts")
     def list_drafts(policy_id: Annotated[str | None, Query(max_length=128)] = None,
                     status: Annotated[Literal["pending", "published", "discarded"] | None, Query()] = None) -> DraftList:
-        items = lc.drafts(policy_id, status)
-        return DraftList(count=len(items), drafts=items)
+        items, damaged = lc.scan_drafts(policy_id, status)
+        return DraftList(count=len(items), drafts=items, damaged=damaged)
 
     @router.get(DRAFTS_PATH + "/{draft_id}", response_model=Draft, dependencies=[author_role], summary="One draft")
     def get_draft(draft_id: Annotated[str, Path(max_length=200)]) -> Draft:

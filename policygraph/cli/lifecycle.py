@@ -17,6 +17,7 @@ Every command takes --json. Exit status: 0 done, 1 refused (stale draft, date), 
 from __future__ import annotations
 
 import json
+import sys
 
 from policygraph.cli.common import engine_for
 from policygraph.eval.devset import impact_items
@@ -63,7 +64,9 @@ def cmd_draft(args) -> int:
 
 
 def cmd_drafts(args) -> int:
-    drafts = _lifecycle(args).drafts(args.policy_id, args.status)
+    drafts, damaged = _lifecycle(args).scan_drafts(args.policy_id, args.status)
+    for line in damaged:
+        print(f"warning: {line}", file=sys.stderr)
     if args.json:
         print(_dump(drafts))
         return 0
@@ -134,6 +137,8 @@ def cmd_history(args) -> int:
         period = f"{v.effective_from or '…'} → {v.effective_to or 'now'}"
         who = f"published {v.published_at} by {v.published_by}" if v.published_at else ""
         print(f"  v{v.version:<3} {v.state:<15} {period:<26} {v.rules:>4} rules  {who}  {v.note}".rstrip())
+    for line in h.damaged:
+        print(f"warning: {line}", file=sys.stderr)
     return 0
 
 

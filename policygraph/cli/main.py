@@ -28,6 +28,8 @@ from policygraph.terminal import (
 def cmd_ingest(args) -> int:
     eng = engine_for(args)
     report = pipeline.ingest(eng, args.paths, progress=None if args.quiet else progress_bar())
+    for note in report.notices:
+        print(f"note: {note}", file=sys.stderr)
     if args.json:
         print(report.model_dump_json(indent=2))
     elif report.noop:

@@ -69,6 +69,13 @@ def parse(engine: Engine, sources: list[SourceFile], *, policy_id: str | None = 
     return docs
 
 
+def guessed_notice(doc: PolicyDocument) -> str:
+    """The line that tells an author a document's structure was guessed, not read from markup."""
+    return (f"{doc.source.path}: no PolicyGraph front matter, so its structure was guessed: policy {doc.id!r} "
+            f"({doc.category.value}), {len(doc.rules())} rules from its headings and paragraphs; check them "
+            f"(`policygraph show RULE-ID`) or write it in the authoring format (docs/authoring-format.md)")
+
+
 def ingest(engine: Engine, paths: Iterable[str | Path] = (), *, sources: list[SourceFile] | None = None,
            progress: Progress | None = None) -> IngestReport:
     """Parse, validate, link, embed and store documents; `*.jsonl` files among `paths` are labelled
@@ -87,6 +94,7 @@ def ingest(engine: Engine, paths: Iterable[str | Path] = (), *, sources: list[So
         for f, rows in decisions.items():
             check_rule_ids(f, rows, known)
         report = engine.ingest_documents(docs, progress)
+        report.notices.extend(guessed_notice(d) for d in docs if d.source.format in GENERIC_FORMATS)
         for f, rows in decisions.items():
             ex = engine.add_decisions(str(f), rows, progress)
             report.examples += ex.added
@@ -147,7 +155,10 @@ class Upload:
         with eng.transaction():
             if self.parsed_at != eng.generation:  # someone wrote meanwhile: validate against that
                 self.prepare()
-            return eng.ingest_documents(self.documents)
+            report = eng.ingest_documents(self.documents)
+        report.notices.extend(guessed_notice(d) for d in self.documents if d.source.format in GENERIC_FORMATS)
+        return report
 
 
-__all__ = ["GENERIC_FORMATS", "Upload", "check_rule_ids", "import_examples", "ingest", "parse", "read_sources"]
+__all__ = ["GENERIC_FORMATS", "Upload", "check_rule_ids", "guessed_notice", "import_examples", "ingest", "parse",
+           "read_sources"]

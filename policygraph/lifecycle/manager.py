@@ -33,7 +33,7 @@ from typing import Protocol
 
 from policygraph import audit
 from policygraph.engine import Engine
-from policygraph.errors import IngestError, LifecycleError, NotFound
+from policygraph.errors import IngestError, LifecycleError, NotFound, StoreError
 from policygraph.graph_model import policy_node_id, rule_passage
 from policygraph.ingest import pipeline
 from policygraph.ingest.reader import SourceFile
@@ -50,6 +50,7 @@ from policygraph.lifecycle.models import (
 from policygraph.models import AuditEntry, ContentQuery, PolicyDocument
 from policygraph.retrieval import Retriever
 from policygraph.settings import Settings
+from policygraph.stores.files import damage, read_stored
 from policygraph.stores.networkx_store import atomic_write_bytes
 
 log = logging.getLogger(__name__)
@@ -104,18 +105,30 @@ class Lifecycle:
         assert docs_dir is not None  # __init__ refuses an engine without one
         return docs_dir
 
-    def versions(self, policy_id: str) -> list[PolicyDocument]:
+    def scan_versions(self, policy_id: str) -> tuple[list[PolicyDocument], list[str]]:
+        """The stored versions of a policy that can be read, and the files that cannot (damaged)."""
         pdir = self._docs_dir / policy_id
         if not pdir.exists():
-            return []
-        files = sorted(pdir.glob("v*.json"), key=lambda p: int(p.stem[1:]))
-        return [PolicyDocument.model_validate_json(f.read_text(encoding="utf-8")) for f in files]
+            return [], []
+        docs, damaged = [], []
+        for f in sorted(pdir.glob("v*.json"), key=lambda p: int(p.stem[1:]) if p.stem[1:].isdigit() else -1):
+            try:
+                docs.append(read_stored(f, PolicyDocument))
+            except StoreError as exc:
+                damaged.append(str(exc))
+        return docs, damaged
+
+    def versions(self, policy_id: str) -> list[PolicyDocument]:
+        docs, damaged = self.scan_versions(policy_id)
+        if damaged:
+            raise StoreError(damaged[0])
+        return docs
 
     def version(self, policy_id: str, version: int) -> PolicyDocument:
         f = self._docs_dir / policy_id / f"v{version}.json"
         if not f.exists():
             raise NotFound(f"policy {policy_id} has no version {version}")
-        return PolicyDocument.model_validate_json(f.read_text(encoding="utf-8"))
+        return read_stored(f, PolicyDocument)
 
     # ------------------------------------------------------------------ parsing an upload
     def parse(self, paths: Iterable[str | Path] = (), *, sources: list[SourceFile] | None = None,
@@ -223,22 +236,37 @@ class Lifecycle:
         p = self._draft_path(draft_id)
         if not p.exists():
             raise NotFound(f"no draft {draft_id!r}")
-        data = json.loads(p.read_text(encoding="utf-8"))
-        return Draft.model_validate(data["draft"]), PolicyDocument.model_validate(data["document"])
+        data = read_stored(p)
+        try:
+            return Draft.model_validate(data["draft"]), PolicyDocument.model_validate(data["document"])
+        except (KeyError, TypeError, ValueError) as exc:
+            raise StoreError(damage(p, exc)) from None
 
     def _save_draft(self, draft: Draft, doc: PolicyDocument) -> None:
         payload = {"draft": draft.model_dump(mode="json"), "document": doc.model_dump(mode="json")}
         atomic_write_bytes(self._draft_path(draft.id), json.dumps(payload, ensure_ascii=False, indent=1).encode())
 
     def drafts(self, policy_id: str | None = None, status: str | None = None) -> list[Draft]:
+        return self.scan_drafts(policy_id, status)[0]
+
+    def scan_drafts(self, policy_id: str | None = None, status: str | None = None) -> tuple[list[Draft], list[str]]:
+        """The drafts that can be read (filtered), and the draft files that cannot (damaged)."""
         if not self.drafts_dir.exists():
-            return []
-        out = []
+            return [], []
+        out, damaged = [], []
         for f in sorted(self.drafts_dir.glob("*.json")):
-            d = Draft.model_validate(json.loads(f.read_text(encoding="utf-8"))["draft"])
+            try:
+                data = read_stored(f)
+                d = Draft.model_validate(data["draft"])
+            except StoreError as exc:
+                damaged.append(str(exc))
+                continue
+            except (KeyError, TypeError, ValueError) as exc:
+                damaged.append(damage(f, exc))
+                continue
             if (policy_id is None or d.policy_id == policy_id) and (status is None or d.status == status):
                 out.append(d)
-        return sorted(out, key=lambda d: d.created_at)
+        return sorted(out, key=lambda d: d.created_at), damaged
 
     def create_draft(self, doc: PolicyDocument, *, author: str | None = None,
                      effective_from: dt.date | None = None, effective_to: dt.date | None = None,
@@ -390,9 +418,11 @@ class Lifecycle:
 
     # ------------------------------------------------------------------ history and audit
     def history(self, policy_id: str) -> History:
-        versions = self.versions(policy_id)
-        if not versions:
+        versions, damaged = self.scan_versions(policy_id)
+        if not versions and not damaged:
             raise NotFound(f"no policy {policy_id}")
+        if not versions:
+            raise StoreError(damaged[0])
         published: dict[int, AuditEntry] = {}
         for e in audit.read(self.engine.root, policy_id):
             if e.action in ("publish", "rollback", "ingest", "publish_recovered", "rollback_recovered") and e.version:
@@ -422,7 +452,7 @@ class Lifecycle:
                                    rules=len(v.rules()), source=v.source.path, document_sha256=v.source.sha256,
                                    published_at=entry.ts if entry else None, published_by=entry.actor if entry else None,
                                    draft_id=entry.draft_id if entry else None, note=note))
-        return History(policy_id=policy_id, title=versions[-1].title, versions=out)
+        return History(policy_id=policy_id, title=versions[-1].title, versions=out, damaged=damaged)
 
     def audit_log(self, policy_id: str | None = None, limit: int | None = None) -> list[AuditEntry]:
         return audit.read(self.engine.root, policy_id, limit)

@@ -108,6 +108,8 @@ class History(_Model):
     policy_id: str
     title: str
     versions: list[VersionInfo]
+    damaged: list[str] = Field(default_factory=list, description="Stored version files that could not be read "
+                                                                 "(file and problem); restore them from a backup")
 
 
 class ImpactItem(_Model):
