@@ -21,7 +21,6 @@ import asyncio
 import json
 import os
 import secrets
-import socket
 import statistics
 import subprocess
 import sys
@@ -29,6 +28,8 @@ import time
 from pathlib import Path
 
 import httpx
+from served import free_port, percentile, wait_ready
+from served import start_server as serve
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -58,48 +59,6 @@ CONTENTS = [
     "Video of a dog being beaten for fun, so funny",
     "Counter-speech: why the extremist group's propaganda is lies",
 ]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def start_server(data_dir: str | None, key: str, port: int, log_path: Path) -> subprocess.Popen:
-    env = {**os.environ, "POLICYGRAPH_API_KEYS": f"{key}:agent", "PYTHONPATH": str(ROOT),
-           "POLICYGRAPH_API_LOG_LEVEL": "warning", "TOKENIZERS_PARALLELISM": "false", "HF_HUB_OFFLINE": "1"}
-    cmd = [sys.executable, "-m", "policygraph.api.serve", "--host", "127.0.0.1", "--port", str(port), "--mcp-path", ""]
-    if data_dir:
-        cmd += ["--data-dir", data_dir]
-    fh = open(log_path, "w")  # noqa: SIM115 - lives as long as the server
-    return subprocess.Popen(cmd, cwd=str(ROOT), env=env, stdout=fh, stderr=subprocess.STDOUT)
-
-
-def wait_ready(url: str, proc: subprocess.Popen | None, timeout: float) -> None:
-    deadline = time.time() + timeout
-    last = ""
-    while time.time() < deadline:
-        if proc is not None and proc.poll() is not None:
-            raise SystemExit(f"server exited with status {proc.returncode}")
-        try:
-            r = httpx.get(f"{url}/readyz", timeout=5)
-            if r.status_code == 200:
-                return
-            last = r.text
-        except httpx.HTTPError as exc:
-            last = str(exc)
-        time.sleep(0.5)
-    raise SystemExit(f"server not ready after {timeout:.0f}s: {last}")
-
-
-def percentile(xs: list[float], p: float) -> float:
-    if not xs:
-        return float("nan")
-    xs = sorted(xs)
-    k = (len(xs) - 1) * p / 100.0
-    lo, hi = int(k), min(int(k) + 1, len(xs) - 1)
-    return xs[lo] + (xs[hi] - xs[lo]) * (k - lo)
 
 
 async def run_level(url: str, key: str, concurrency: int, requests: int, counter: list[int],
@@ -177,7 +136,7 @@ def main(argv: list[str] | None = None) -> int:
         url = f"http://127.0.0.1:{port}"
         log_path = Path(os.environ.get("TMPDIR", "/tmp")) / f"policygraph-load-test-{port}.log"
         print(f"starting server on {url} (log {log_path})", file=sys.stderr)
-        proc = start_server(args.data_dir, key, port, log_path)
+        proc = serve(args.data_dir, f"{key}:agent", port, log_path)
     try:
         wait_ready(url, proc, args.startup_timeout)
         counter = [0]

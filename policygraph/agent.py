@@ -16,6 +16,7 @@ import functools
 import json
 import operator
 import time
+from collections.abc import Callable
 from typing import Annotated, Any, TypedDict
 
 import httpx
@@ -49,6 +50,9 @@ def _step(name: str):
     def deco(fn):
         @functools.wraps(fn)
         def wrapper(self, state: AgentState) -> dict:
+            check = state["st"].check
+            if check is not None:  # the caller's deadline or a client that left stops the work here
+                check(name)
             t = time.perf_counter()
             inputs, outputs, update = fn(self, state)
             ms = (time.perf_counter() - t) * 1000.0
@@ -422,9 +426,12 @@ class PolicyAgent:
         return parts
 
     # ------------------------------------------------------------------ entry points
-    def decide(self, query: ContentQuery | str, render: bool = True) -> Decision:
+    def decide(self, query: ContentQuery | str, render: bool = True,
+               check: Callable[[str], None] | None = None) -> Decision:
+        """The decision on one piece of content. `check(step)` is called before every step (and before
+        rendering); whatever it raises stops the work (a deadline, a client that left)."""
         q = query if isinstance(query, ContentQuery) else ContentQuery(text=query)
-        return self.decide_state(RetrievalState(query=q), render=render)
+        return self.decide_state(RetrievalState(query=q, check=check), render=render)
 
     def decide_state(self, st: RetrievalState, render: bool = True) -> Decision:
         """`decide` on a state the caller keeps (the calibration reads the classifier's probabilities
@@ -433,6 +440,8 @@ class PolicyAgent:
         final: dict[str, Any] = self.graph.invoke({"st": st, "passes": 0, "trace": []})
         st.timings["agent_total"] = (time.perf_counter() - t) * 1000.0
         ctx = self.retriever.to_context(st)
+        if render and st.check is not None:
+            st.check("render")
         rendered = self.render(st) if render else []
         return Decision(
             context=ctx, decisions=st.__dict__.get("decisions", []),

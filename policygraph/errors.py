@@ -10,7 +10,11 @@
     ├── StoreError                    a store is inconsistent or refused a write                   → HTTP 500
     │   ├── StoreUnavailable          a store cannot be reached (Neo4j down, auth, no database)    → HTTP 503
     │   └── DimensionMismatch         a vector index built by another embedder
-    └── AgentUnavailable              the decision agent could not be loaded                       → HTTP 503
+    ├── AgentUnavailable              the decision agent could not be loaded                       → HTTP 503
+    └── NotServed                     the service did not do the work asked for
+        ├── Overloaded                too much work queued (for this key or in all): refused at once → HTTP 429
+        ├── DeadlineExceeded          the request's time ran out (queued or running)              → HTTP 503
+        └── Cancelled                 the client left: its queued or running work was dropped      (no answer)
 
 The HTTP mapping lives in `policygraph/api/errors.py`; the MCP server turns these into tool errors.
 """
@@ -81,3 +85,23 @@ __all__ = [
     "AgentUnavailable", "Conflict", "ContentTooLong", "DimensionMismatch", "IngestError", "LifecycleError",
     "NotFound", "PolicyGraphError", "StoreError", "StoreUnavailable", "VersionConflict",
 ]
+
+
+class NotServed(PolicyGraphError):
+    """The service did not do the work asked for; `retry_after` (seconds) says when to try again."""
+
+    def __init__(self, message: str, retry_after: float = 1.0) -> None:
+        self.retry_after = retry_after
+        super().__init__(message)
+
+
+class Overloaded(NotServed):
+    """Too much work is queued (for the caller's key, or in all): refused before any work was done."""
+
+
+class DeadlineExceeded(NotServed):
+    """The request's deadline passed while it waited for a turn or while it ran; the work was stopped."""
+
+
+class Cancelled(NotServed):
+    """The client went away; its work was stopped at the next step."""

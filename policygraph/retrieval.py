@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -165,6 +166,7 @@ class RetrievalState:
     passage_weights: list[float] = field(default_factory=list)  # per passage: its field's weight
     upstream: list[UpstreamSignal] = field(default_factory=list)  # upstream labels, provenance-derived included
     satisfied: dict[str, str] = field(default_factory=dict)  # rule id -> the label that shows it is met
+    check: Callable[[str], None] | None = None  # called before each agent step; raises to stop the work
 
 
 class Retriever:

@@ -10,6 +10,7 @@ logged; a log line names a key by a short digest prefix (`key_id`).
 from __future__ import annotations
 
 import hashlib
+import os
 import tomllib
 from pathlib import Path
 from typing import Literal
@@ -91,6 +92,19 @@ class ApiConfig(BaseSettings):
     #: most items in one /v1/context/batch request
     max_batch_size: int = Field(32, ge=1)
 
+    # --- admission control (policygraph/api/admission.py): decision work at once, waiting, deadlines
+    #: decisions that run at once (default: twice the CPU count)
+    max_running_decisions: int = Field(default_factory=lambda: max(2, 2 * (os.cpu_count() or 1)), ge=1)
+    #: of which one key may hold at most this many (default: all but one, so another key always finds a turn)
+    per_key_running: int | None = Field(None, ge=1)
+    #: requests that may wait for a turn, in all and per key; beyond: 429 with Retry-After at once
+    max_queued_decisions: int = Field(64, ge=0)
+    per_key_queued: int = Field(32, ge=0)
+    #: a decision's deadline, waiting included (a batch: this per item, at most 10 times it); then 503
+    decision_deadline_s: float = Field(30.0, gt=0)
+    #: the Retry-After of a 429 or 503 (seconds)
+    retry_after_s: float = Field(1.0, gt=0)
+
     #: mount the MCP streamable HTTP endpoint in the API app at this path ("" to disable)
     mcp_path: str = "/mcp"
     #: /metrics without a key (Prometheus scrapers usually carry none)
@@ -112,6 +126,14 @@ class ApiConfig(BaseSettings):
                                    file_secret_settings):
         api_file = TomlFileSource(settings_cls, "POLICYGRAPH_API_CONFIG", table="api")
         return (init_settings, env_settings, api_file, file_secret_settings)
+
+    def admission(self):
+        """The admission control these settings describe (policygraph/api/admission.py)."""
+        from policygraph.api.admission import Admission
+
+        return Admission(max_running=self.max_running_decisions, max_queued=self.max_queued_decisions,
+                         per_key_running=self.per_key_running or max(1, self.max_running_decisions - 1),
+                         per_key_queued=self.per_key_queued, retry_after=self.retry_after_s)
 
     def key_roles(self) -> dict[str, Role]:
         """{sha256(key): role} for every configured key."""

@@ -11,7 +11,7 @@ import time
 from typing import ClassVar
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
-from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 log = logging.getLogger("policygraph.api.access")
@@ -140,7 +140,7 @@ class KeyAuthMiddleware:
 class Metrics:
     """The app's Prometheus metrics, on a private registry (one per app)."""
 
-    def __init__(self, stats_fn=None) -> None:
+    def __init__(self, stats_fn=None, admission=None) -> None:
         self.registry = CollectorRegistry(auto_describe=True)
         self.requests = Counter("policygraph_http_requests_total", "HTTP requests by route and status",
                                 ["method", "route", "status"], registry=self.registry)
@@ -157,6 +157,28 @@ class Metrics:
                                  registry=self.registry)
         if stats_fn is not None:
             self.registry.register(_CorpusCollector(stats_fn))
+        if admission is not None:
+            self.registry.register(_AdmissionCollector(admission))
+
+
+class _AdmissionCollector:
+    """Decision work running and waiting, and what admission control refused (policygraph/api/admission.py)."""
+
+    def __init__(self, admission) -> None:
+        self.admission = admission
+
+    def describe(self):
+        return list(self.collect())
+
+    def collect(self):
+        s = self.admission.stats()
+        yield GaugeMetricFamily("policygraph_decisions_running", "Decisions running now", value=float(s.running))
+        yield GaugeMetricFamily("policygraph_decisions_waiting", "Decisions waiting for a turn", value=float(s.queued))
+        for name, doc, v in (("admitted", "Decisions given a turn", s.admitted),
+                             ("shed", "Requests refused at once with 429 (too much waiting)", s.shed),
+                             ("deadline", "Requests whose deadline passed while waiting (503)", s.deadline),
+                             ("cancelled", "Requests dropped while waiting because the client left", s.cancelled)):
+            yield CounterMetricFamily(f"policygraph_admission_{name}", doc, value=float(v))
 
 
 class _CorpusCollector:

@@ -20,6 +20,8 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path, PurePath
 
+from policygraph.api.admission import Admission, WorkTicket
+from policygraph.api.config import ApiConfig
 from policygraph.engine import Engine
 from policygraph.errors import AgentUnavailable, ContentTooLong, IngestError
 from policygraph.ingest import pipeline
@@ -77,9 +79,13 @@ class RWGate:
 
 
 class PolicyService:
-    def __init__(self, engine: Engine, *, max_content_chars: int = 20_000, agent=None) -> None:
+    def __init__(self, engine: Engine, *, max_content_chars: int = 20_000, agent=None,
+                 admission: Admission | None = None, deadline_s: float = 30.0) -> None:
         self.engine = engine
         self.max_content_chars = max_content_chars
+        #: decision work: how much at once, waiting, per key (policygraph/api/admission.py)
+        self.admission = admission or ApiConfig().admission()
+        self.deadline_s = deadline_s
         self.gate = RWGate()
         self._agent = agent
         self._agent_error: str | None = None
@@ -148,21 +154,33 @@ class PolicyService:
             except Exception:
                 log.warning("a change listener failed", exc_info=True)
 
-    def decide(self, query: ContentQuery) -> Decision:
+    def decide(self, query: ContentQuery, *, key: str = "", ticket: WorkTicket | None = None) -> Decision:
+        """The agent's decision, after a turn from admission control (`key`: whose turn; `ticket`: the
+        deadline and the client's presence, checked while waiting and between the agent's steps)."""
         self.check_query(query)
         agent = self.agent
-        self.sync()
-        with self.gate.read():
-            return agent.decide(query)
+        ticket = ticket or WorkTicket.within(self.deadline_s, self.admission.retry_after)
+        with self.admission.turn(key, ticket):
+            ticket.check("start")
+            self.sync()
+            with self.gate.read():
+                return agent.decide(query, check=ticket.check)
 
-    def decide_many(self, queries: list[ContentQuery]) -> list[Decision]:
-        """One decision per query, all against the same corpus (one read of the gate)."""
+    def decide_many(self, queries: list[ContentQuery], *, key: str = "",
+                    ticket: WorkTicket | None = None) -> list[Decision]:
+        """One decision per query, all against the same corpus (one read of the gate, one turn)."""
         for i, q in enumerate(queries):
             self.check_query(q, f"items.{i}.")
         agent = self.agent
-        self.sync()
-        with self.gate.read():
-            return [agent.decide(q) for q in queries]
+        ticket = ticket or self.batch_ticket(len(queries))
+        with self.admission.turn(key, ticket):
+            ticket.check("start")
+            self.sync()
+            with self.gate.read():
+                return [agent.decide(q, check=ticket.check) for q in queries]
+
+    def batch_ticket(self, items: int) -> WorkTicket:
+        return WorkTicket.within(self.deadline_s * min(max(1, items), 10), self.admission.retry_after)
 
     def get_rule(self, rule_id: str, at: dt.date | None = None, lang: str | None = None) -> RuleView:
         self.sync()
