@@ -81,3 +81,10 @@ def record_write(root: Path, docs: list[PolicyDocument], context: dict | None) -
                 "effective_from": d.effective_from.isoformat() if d.effective_from else None,
                 "rules": len(d.rules())},
         ))
+
+
+def record_examples(root: Path, path: str, added: int, context: dict | None) -> None:
+    """Called by the engine after an examples import stored new rows."""
+    ctx = dict(context or {})
+    append(root, AuditEntry(ts=now(), actor=ctx.get("actor") or default_actor(), action="examples_import",
+                            source=path, detail={k: v for k, v in ctx.items() if k != "actor"} | {"added": added}))

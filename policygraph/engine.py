@@ -283,7 +283,7 @@ class Engine:
 
     # ------------------------------------------------------------------ labelled decisions
     def add_decisions(self, path: str, rows: list[tuple[int, LabelledDecision]],
-                      progress: Progress | None = None) -> ExamplesReport:
+                      progress: Progress | None = None, audit_context: dict | None = None) -> ExamplesReport:
         """Store labelled decisions (read by `policygraph/ingest/labelled.py`; `path` names their file in
         the report) as examples. Incremental: rows already stored are skipped. A row naming an unknown
         rule refuses the whole file; one naming only a category is attached to the closest rule of it."""
@@ -292,10 +292,10 @@ class Engine:
             for n, row in rows:
                 if row.rule_id is not None and row.rule_id not in known:
                     raise IngestError(path, f"rule_id {row.rule_id!r} is not a stored rule", n)
-            return self._add_decisions(path, rows, progress)
+            return self._add_decisions(path, rows, progress, audit_context)
 
     def _add_decisions(self, path: str, rows: list[tuple[int, LabelledDecision]],
-                       progress: Progress | None) -> ExamplesReport:
+                       progress: Progress | None, audit_context: dict | None = None) -> ExamplesReport:
         from policygraph.language import detect_language
 
         t0 = time.perf_counter()
@@ -343,15 +343,27 @@ class Engine:
                              entry.node_id if entry else None))
         batch = decision_batch(prepared)
         snap = self.index.snapshot()
+        node_ids = [p[0] for p in prepared]
+        # journaled like a document write: a kill at any point leaves all of the file's new rows or none,
+        # with the audit entry that says so (settled on the next open)
+        self._write_journal([], audit_context, examples={"file": path, "added": len(prepared),
+                                                         "nodes": [node_ids[0], node_ids[-1]]})
         try:
-            self.index.add([p[0] for p in prepared], vectors)
+            self.index.add(node_ids, vectors)
+            _crash_point("before_graph_write")
             self.graph.apply(batch)  # the commit point
         except Exception:
             self.index.restore(snap)
+            self._journal_path().unlink(missing_ok=True)
             raise
+        _crash_point("after_graph_write")
         self.index.save()
+        _crash_point("after_index_save")
         self.refresh()
         self._bump_stamp()
+        if not self.in_memory:
+            audit.record_examples(self.root, path, len(prepared), audit_context)
+            self._journal_path().unlink(missing_ok=True)
         return ExamplesReport(file=path, rows=len(rows), added=len(prepared), unchanged=unchanged,
                               attached_by_category=by_category, benign=benign, vectors_embedded=len(prepared),
                               seconds=time.perf_counter() - t0)
@@ -527,10 +539,12 @@ class Engine:
     def _journal_path(self) -> Path:
         return self.root / "journal.json"
 
-    def _write_journal(self, docs: list[PolicyDocument], audit_context: dict | None) -> None:
+    def _write_journal(self, docs: list[PolicyDocument], audit_context: dict | None,
+                       examples: dict | None = None) -> None:
         if self.in_memory:
             return
-        body = {"documents": [d.model_dump(mode="json") for d in docs], "audit": audit_context or {}}
+        body = {"documents": [d.model_dump(mode="json") for d in docs], "audit": audit_context or {},
+                "examples": examples}
         atomic_write_bytes(self._journal_path(), json.dumps(body, ensure_ascii=False).encode("utf-8"))
 
     def _settle_write_journal(self) -> str | None:
@@ -554,11 +568,17 @@ class Engine:
             self.save_document(d)
         if committed:
             audit.record_write(self.root, committed, {**body.get("audit", {}), "recovered": True})
+        ex: dict = body.get("examples") or {}
+        examples_committed = bool(ex) and all(self.graph.get_node(n) is not None for n in ex["nodes"])
+        if examples_committed:
+            audit.record_examples(self.root, ex["file"], ex["added"], {**body.get("audit", {}), "recovered": True})
         path.unlink(missing_ok=True)
-        outcome = "completed" if committed else "rolled_back"
-        log.warning("a write to %s was interrupted (%s): %s", self.root, ", ".join(f"{d.id} v{d.version}" for d in docs),
-                    "its committed documents were stored on restart" if committed else "nothing of it was committed")
-        if committed:
+        done = bool(committed) or examples_committed
+        outcome = "completed" if done else "rolled_back"
+        what = [f"{d.id} v{d.version}" for d in docs] + ([f"examples from {ex['file']}"] if ex else [])
+        log.warning("a write to %s was interrupted (%s): %s", self.root, ", ".join(what),
+                    "what was committed was recorded on restart" if done else "nothing of it was committed")
+        if done:
             self._bump_stamp()
         return outcome
 

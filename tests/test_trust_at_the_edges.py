@@ -345,3 +345,83 @@ def test_a_document_without_front_matter_says_its_structure_was_guessed(tmp_path
     eng = open_dir(tmp_path / "data", embedding_cache_dir)
     rep = pipeline.ingest(eng, [doc])  # unchanged: a no-op, still named
     assert rep.noop and rep.notices and "rules from its headings" in rep.notices[0]
+
+
+EXAMPLES = """
+import sys
+from policygraph.ingest import pipeline
+from policygraph.lifecycle import open_engine
+from policygraph.settings import Settings
+eng = open_engine(Settings(data_dir=sys.argv[1], embedding_cache=sys.argv[2], embedder=sys.argv[3]))
+pipeline.import_examples(eng, sys.argv[4])
+print("imported")
+"""
+
+
+@pytest.mark.parametrize("point, stored", [("before_graph_write", False), ("after_graph_write", True),
+                                           ("after_index_save", True)])
+def test_an_examples_import_killed_at_any_crash_point_stores_all_rows_or_none(authored, embedding_cache_dir,
+                                                                             tmp_path, point, stored):
+    """Given labelled decisions being imported, when the process is killed before the graph commit, right
+    after it, or after the index save, then a restart holds all of the file's rows or none, every example
+    has its vector, and the audit log records the import exactly when it was stored."""
+    eng, _lc, _src = authored
+    rows = tmp_path / "decisions.jsonl"
+    rows.write_text("\n".join(
+        f'{{"text": "selling {w} pistols, cash only, DM me", "rule_id": "RG-1.1", "label": "violating"}}'
+        for w in ("cheap", "unregistered", "untraceable")) + "\n", encoding="utf-8")
+    before = len(eng.catalog.examples)
+    eng.close()
+    env = dict(os.environ, POLICYGRAPH_TEST_CRASH_AT=point, PYTHONPATH=str(PROJECT_ROOT))
+    proc = subprocess.run([sys.executable, "-c", EXAMPLES, str(eng.settings.data_dir),
+                           str(embedding_cache_dir / "embeddings.sqlite"), EMBEDDER, str(rows)],
+                          env=env, capture_output=True, text=True, timeout=300, check=False)
+    assert proc.returncode == 137 and "imported" not in proc.stdout, proc.stderr[-2000:]
+
+    fresh = open_dir(eng.settings.data_dir, embedding_cache_dir)
+    assert len(fresh.catalog.examples) == before + (3 if stored else 0)
+    assert set(fresh.index.keys()) == set(fresh.expected_vectors())
+    assert not (fresh.root / "journal.json").exists()
+    imports = [e for e in Lifecycle(fresh).audit_log() if e.action == "examples_import"]
+    assert [(e.source, e.detail.get("added"), e.detail.get("recovered")) for e in imports] == \
+        ([(str(rows), 3, True)] if stored else [])
+    fresh.close()
+
+
+ROLLBACK = """
+import sys
+from policygraph.lifecycle import Lifecycle, open_engine
+from policygraph.settings import Settings
+eng = open_engine(Settings(data_dir=sys.argv[1], embedding_cache=sys.argv[2], embedder=sys.argv[3]))
+lc = Lifecycle(eng)
+draft = lc.rollback_draft("regulated-goods", int(sys.argv[4]), author="crashy")
+lc.publish(draft.id, author="crashy")
+print("rolled back")
+"""
+
+
+@pytest.mark.parametrize("point, serves_rollback", [("before_graph_write", False), ("after_graph_write", True)])
+def test_a_rollback_killed_mid_publish_serves_one_whole_version(authored, embedding_cache_dir, point, serves_rollback):
+    """Given v5 and a published v6, when a rollback to v5 is killed before or after its commit, a restart
+    serves v6 (nothing happened) or v7 with v5's text (the rollback, completed), history and audit agreeing."""
+    eng, lc, src = authored
+    f = src / "regulated-goods.md"
+    edit(f, "is removed too.", "is removed too, as are vape pens sold as 'wellness'.")
+    (draft, _), = lc.draft([f])
+    assert draft is not None
+    lc.publish(draft.id)
+    assert "vape" in eng.get_rule("RG-2.1").text
+    eng.close()
+    env = dict(os.environ, POLICYGRAPH_TEST_CRASH_AT=point, PYTHONPATH=str(PROJECT_ROOT))
+    proc = subprocess.run([sys.executable, "-c", ROLLBACK, str(eng.settings.data_dir),
+                           str(embedding_cache_dir / "embeddings.sqlite"), EMBEDDER, "5"],
+                          env=env, capture_output=True, text=True, timeout=300, check=False)
+    assert proc.returncode == 137 and "rolled back" not in proc.stdout, proc.stderr[-2000:]
+
+    fresh = open_dir(eng.settings.data_dir, embedding_cache_dir)
+    rule = fresh.get_rule("RG-2.1")
+    assert (rule.version, "vape" in rule.text) == ((7, False) if serves_rollback else (6, True))
+    versions = [v.version for v in Lifecycle(fresh).history("regulated-goods").versions]
+    assert versions == ([5, 6, 7] if serves_rollback else [5, 6])
+    assert set(fresh.index.keys()) == set(fresh.expected_vectors())
+    fresh.close()
