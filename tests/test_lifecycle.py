@@ -111,8 +111,8 @@ def test_a_severity_change_is_a_metadata_change_and_publish_serves_the_new_versi
     drafts and publishes it, then the diff lists exactly that metadata change, the draft is invisible
     until published, and afterwards RG-2.1 answers from version 6 while version 5 stays in history."""
     eng, lc, src = authored
-    edit(src / "regulated-goods.md", "{kind: prohibited, severity: critical, actions: [remove, suspend_account, escalate]}",
-         "{kind: prohibited, severity: high, actions: [remove, suspend_account, escalate]}")
+    edit(src / "regulated-goods.md", "{kind: prohibited, severity: critical, actions: [remove, suspend_account, escalate]",
+         "{kind: prohibited, severity: high, actions: [remove, suspend_account, escalate]")
 
     [(draft, diff)] = lc.draft([src / "regulated-goods.md"], author="alice", effective_from=TODAY)
     assert (diff.base_version, diff.version) == (5, 6)

@@ -4,6 +4,7 @@ One Engine per process. The agent's work is CPU-bound, so every engine call runs
 (plain `def` endpoints, or `run_in_threadpool`); the event loop only moves bytes. See docs/api.md.
 """
 
+import asyncio
 import contextlib
 import datetime as dt
 import logging
@@ -16,6 +17,7 @@ from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBea
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from pydantic import BaseModel, ConfigDict, Field, create_model
 
+from policygraph.api.admission import WorkTicket
 from policygraph.api.config import ApiConfig, KeyStore, Role, allows, key_id
 from policygraph.api.errors import ApiError, ErrorResponse, install_error_handlers
 from policygraph.api.middleware import BodyLimitMiddleware, KeyAuthMiddleware, Metrics, ObservabilityMiddleware
@@ -107,7 +109,8 @@ def _responses(*codes: int) -> dict[int | str, dict[str, Any]]:
         413: "Request body over the size limit",
         415: "Unsupported content type",
         422: "Invalid request: malformed JSON, an invalid or unknown field, content or batch over the limit",
-        503: "Not ready (agent unavailable or empty corpus)",
+        429: "Too much work waiting (for this key or in all): refused at once; try again after Retry-After",
+        503: "Not ready (agent unavailable or empty corpus), or the request's deadline passed (Retry-After)",
     }
     return {c: {"model": ErrorResponse, "description": docs[c]} for c in codes}
 
@@ -189,15 +192,36 @@ def _auth_dependency(keys: KeyStore, needed: Role):
 # --------------------------------------------------------------------------- the app
 
 
+def _caller(request: Request) -> str:
+    """Whose turn it is (admission control): the key's digest the auth dependency noted."""
+    return str(request.scope.get("state", {}).get("key_id", ""))
+
+
+async def _served(request: Request, watched: WorkTicket, fn, *args, **kwargs):
+    """Run blocking decision work in the thread pool while watching the client: when it disconnects,
+    the ticket is cancelled and the work stops at its next step (or leaves the queue)."""
+    async def watch() -> None:
+        while not await request.is_disconnected():
+            await asyncio.sleep(0.1)
+        watched.cancel()
+
+    watcher = asyncio.create_task(watch())
+    try:
+        return await run_in_threadpool(fn, *args, **kwargs)
+    finally:
+        watcher.cancel()
+
+
 def create_app(engine: Engine, api_config: ApiConfig | None = None, *, service: PolicyService | None = None,
                mount_mcp: bool | None = None) -> FastAPI:
     cfg = api_config or ApiConfig()
-    svc = service or PolicyService(engine, max_content_chars=cfg.max_content_chars)
+    svc = service or PolicyService(engine, max_content_chars=cfg.max_content_chars, admission=cfg.admission(),
+                                   deadline_s=cfg.decision_deadline_s)
     keys = KeyStore.from_config(cfg)
     if not len(keys):
         log.warning("no API keys configured (POLICYGRAPH_API_KEYS or POLICYGRAPH_API_KEYS_FILE): "
                     "every endpoint but /healthz, /readyz and /metrics will answer 401")
-    metrics = Metrics(stats_fn=svc.stats)
+    metrics = Metrics(stats_fn=svc.stats, admission=svc.admission)
     # create_model() classes: mypy cannot use them as types, hence the valid-type and attr-defined
     # ignores on the two context endpoints
     ContextRequest, BatchRequest = _request_models(cfg)
@@ -233,6 +257,8 @@ def create_app(engine: Engine, api_config: ApiConfig | None = None, *, service: 
             "**Errors** are always `{\"error\": {\"code\", \"message\", \"field\"?, ...}}`."
         ),
         lifespan=lifespan,
+        # /docs and /redoc are served below from assets shipped in a package (no CDN): they work offline
+        docs_url=None, redoc_url=None, swagger_ui_oauth2_redirect_url=None,
         openapi_tags=[
             {"name": "context", "description": "Which rules apply to content (the agent's decision)"},
             {"name": "rules", "description": "Rules as stored, at a point in time, in a language"},
@@ -245,27 +271,34 @@ def create_app(engine: Engine, api_config: ApiConfig | None = None, *, service: 
     app.state.metrics = metrics
     app.state.api_config = cfg
     install_error_handlers(app)
+    _add_offline_docs(app)
 
     # ------------------------------------------------------------------ context
     @app.post("/v1/context", response_model=Decision, tags=["context"], dependencies=[agent_role],
               summary="Which rules apply to this content",
-              responses={**_responses(401, 403, 413, 422, 503),
+              responses={**_responses(401, 403, 413, 422, 429, 503),
                          200: {"content": {"application/json": {"example": DECISION_EXAMPLE}}}})
-    def context(query: Annotated[ContextRequest, Body(openapi_examples=CONTEXT_EXAMPLES)]) -> Decision:  # type: ignore[valid-type]
+    async def context(request: Request,
+                      query: Annotated[ContextRequest, Body(openapi_examples=CONTEXT_EXAMPLES)]) -> Decision:  # type: ignore[valid-type]
         """Runs the policy agent on the content: the PolicyContext (ranked rules with evidence and
         citations), a verdict per rule, the agent's trace and the applicable policies rendered for a
-        downstream moderation model."""
-        decision = svc.decide(ContentQuery.model_validate(query.model_dump()))  # type: ignore[attr-defined]
+        downstream moderation model. Under load: 429 (too much waiting) or 503 (deadline), each with
+        Retry-After; work whose client left is stopped."""
+        q = ContentQuery.model_validate(query.model_dump())  # type: ignore[attr-defined]
+        ticket = WorkTicket.within(svc.deadline_s, svc.admission.retry_after)
+        decision = await _served(request, ticket, svc.decide, q, key=_caller(request), ticket=ticket)
         metrics.decisions.inc()
         return decision
 
     @app.post("/v1/context/batch", response_model=BatchResponse, tags=["context"], dependencies=[agent_role],
               summary=f"Several contents at once (at most {cfg.max_batch_size})",
-              responses=_responses(401, 403, 413, 422, 503))
-    def context_batch(batch: Annotated[BatchRequest, Body(openapi_examples=BATCH_EXAMPLE)]) -> BatchResponse:  # type: ignore[valid-type]
+              responses=_responses(401, 403, 413, 422, 429, 503))
+    async def context_batch(request: Request,
+                            batch: Annotated[BatchRequest, Body(openapi_examples=BATCH_EXAMPLE)]) -> BatchResponse:  # type: ignore[valid-type]
         """One decision per item, in order, all against the same corpus version."""
         queries = [ContentQuery.model_validate(i.model_dump()) for i in batch.items]  # type: ignore[attr-defined]
-        results = svc.decide_many(queries)
+        ticket = svc.batch_ticket(len(queries))
+        results = await _served(request, ticket, svc.decide_many, queries, key=_caller(request), ticket=ticket)
         metrics.decisions.inc(len(results))
         return BatchResponse(count=len(results), results=results)
 
@@ -338,6 +371,13 @@ def create_app(engine: Engine, api_config: ApiConfig | None = None, *, service: 
     from policygraph.api.lifecycle_routes import DRAFTS_PATH, build_lifecycle_router, lifecycle_required_role
 
     app.include_router(build_lifecycle_router(svc, author_role=author_role, agent_role=agent_role))
+    from policygraph.api.console import (  # the author console (docs/console.md)
+        CONSOLE_API_PATH,
+        build_console_router,
+        console_required_role,
+    )
+
+    app.include_router(build_console_router(svc, author_role=author_role, agent_role=agent_role))
 
     # ------------------------------------------------------------------ ops
     @app.get("/healthz", response_model=Health, tags=["ops"], summary="Liveness: the process answers")
@@ -354,6 +394,9 @@ def create_app(engine: Engine, api_config: ApiConfig | None = None, *, service: 
         s = svc.stats()
         if not s.get("policies"):
             problems.append("no policies stored")
+        busy = svc.admission.overloaded()
+        if busy:
+            problems.append(busy)
         if problems:
             response.status_code = 503
         return Ready(status="not_ready" if problems else "ready", policies=s.get("policies", 0),
@@ -386,6 +429,8 @@ def create_app(engine: Engine, api_config: ApiConfig | None = None, *, service: 
             return "author" if method == "POST" and path.rstrip("/") == UPLOAD_PATH else "agent"
         if mcp_path and path.rstrip("/") == mcp_path:
             return "agent"
+        if path.startswith(CONSOLE_API_PATH):  # the console's JSON routes (the page and its files are public)
+            return console_required_role(method, path)
         if path == "/metrics" and not cfg.public_metrics:
             return "agent"
         return None
@@ -411,3 +456,52 @@ def _warm_up(svc: PolicyService) -> None:
             svc.decide(ContentQuery(text="warm-up: is this content allowed?"))
     except Exception:
         log.warning("warm-up decision failed", exc_info=True)
+
+
+# --------------------------------------------------------------------------- interactive docs, offline
+
+DOCS_STATIC_PATH = "/docs-static"
+_DOCS_ASSETS = {"swagger-ui-bundle.js": "text/javascript; charset=utf-8", "swagger-ui.css": "text/css; charset=utf-8",
+                "redoc.standalone.js": "text/javascript; charset=utf-8", "favicon.png": "image/png"}
+
+
+def _add_offline_docs(app: FastAPI) -> None:
+    """`/docs` (Swagger UI) and `/redoc` with their JavaScript, CSS and icon served by this app from the
+    `fastapi_offline` package (`/docs-static/...`), not from a CDN: the pages work on an offline host.
+    No key is needed for them, as for `/openapi.json`."""
+    import importlib.resources
+    from pathlib import Path as FsPath
+
+    from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html
+    from fastapi.responses import FileResponse, HTMLResponse
+
+    assets = FsPath(str(importlib.resources.files("fastapi_offline") / "static"))
+    missing = sorted(n for n in _DOCS_ASSETS if not (assets / n).is_file())
+    if missing:
+        log.warning("interactive docs assets missing from %s: %s (reinstall fastapi-offline)", assets, missing)
+
+    def url(request: Request, path: str) -> str:
+        return f"{request.scope.get('root_path', '').rstrip('/')}{path}"
+
+    @app.get("/docs", include_in_schema=False)
+    def swagger_ui(request: Request) -> HTMLResponse:
+        return get_swagger_ui_html(
+            openapi_url=url(request, app.openapi_url or "/openapi.json"), title=f"{app.title} - Swagger UI",
+            swagger_js_url=url(request, f"{DOCS_STATIC_PATH}/swagger-ui-bundle.js"),
+            swagger_css_url=url(request, f"{DOCS_STATIC_PATH}/swagger-ui.css"),
+            swagger_favicon_url=url(request, f"{DOCS_STATIC_PATH}/favicon.png"),
+            swagger_ui_parameters={"validatorUrl": None, **(app.swagger_ui_parameters or {})})
+
+    @app.get("/redoc", include_in_schema=False)
+    def redoc(request: Request) -> HTMLResponse:
+        return get_redoc_html(
+            openapi_url=url(request, app.openapi_url or "/openapi.json"), title=f"{app.title} - ReDoc",
+            redoc_js_url=url(request, f"{DOCS_STATIC_PATH}/redoc.standalone.js"),
+            redoc_favicon_url=url(request, f"{DOCS_STATIC_PATH}/favicon.png"), with_google_fonts=False)
+
+    @app.get(DOCS_STATIC_PATH + "/{name}", include_in_schema=False)
+    def docs_asset(name: Annotated[str, Path(max_length=64)]) -> Response:
+        media_type = _DOCS_ASSETS.get(name)
+        if media_type is None or not (assets / name).is_file():
+            raise ApiError(404, "not_found", f"no docs asset {name!r}")
+        return FileResponse(assets / name, media_type=media_type, headers={"Cache-Control": "public, max-age=86400"})

@@ -13,6 +13,7 @@ under `errors`.
 from __future__ import annotations
 
 import logging
+import math
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -25,8 +26,11 @@ from policygraph.errors import (
     AgentUnavailable,
     Conflict,
     ContentTooLong,
+    DeadlineExceeded,
     IngestError,
     NotFound,
+    NotServed,
+    Overloaded,
     PolicyGraphError,
     StoreError,
     StoreUnavailable,
@@ -202,7 +206,32 @@ async def policygraph_error_handler(request: Request, exc: PolicyGraphError) -> 
     return error_response(500, "internal_error", str(exc))
 
 
+def _unparsable_json(exc: StarletteHTTPException) -> str | None:
+    """Why FastAPI could not decode a JSON body, when that is what its 400 "There was an error parsing
+    the body" means: it turns only `JSONDecodeError` into a validation error (`json_invalid`, 422) and
+    anything else `json.loads` raises into that 400 — bytes that are not UTF-8 (`UnicodeDecodeError`),
+    nesting deeper than the parser's recursion limit (`RecursionError`), an integer literal over
+    Python's digit limit (`ValueError`). Those are malformed JSON too, and answered as such."""
+    if exc.status_code != 400:
+        return None
+    cause = exc.__cause__
+    if isinstance(cause, UnicodeDecodeError):
+        return (f"request body is not valid JSON: not {cause.encoding.upper()} text ({cause.reason} "
+                f"at byte {cause.start})")
+    if isinstance(cause, RecursionError):
+        return "request body is not valid JSON: nested too deeply"
+    if isinstance(cause, ValueError):
+        msg = str(cause)
+        if "integer string conversion" in msg:
+            msg = "an integer has too many digits"
+        return f"request body is not valid JSON: {msg[:200]}"
+    return None
+
+
 async def http_exception_handler(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+    if (why := _unparsable_json(exc)) is not None:
+        _note_error(request, "malformed_json")
+        return error_response(422, "malformed_json", why, field="body")
     codes = {404: "not_found", 405: "method_not_allowed", 401: "unauthorized", 403: "forbidden",
              413: "request_too_large", 415: "unsupported_media_type"}
     code = codes.get(exc.status_code, "http_error")
@@ -219,6 +248,15 @@ async def unhandled_handler(request: Request, exc: Exception) -> JSONResponse:
     return error_response(500, "internal_error", "internal error; see the server log")
 
 
+async def not_served_handler(request: Request, exc: NotServed) -> JSONResponse:
+    """Admission control (policygraph/api/admission.py): 429 when refused at once, 503 when the time ran
+    out or the client left; both say when to come back."""
+    code, status = (("overloaded", 429) if isinstance(exc, Overloaded) else
+                    ("deadline_exceeded", 503) if isinstance(exc, DeadlineExceeded) else ("cancelled", 503))
+    _note_error(request, code)
+    return error_response(status, code, str(exc), headers={"Retry-After": str(max(1, math.ceil(exc.retry_after)))})
+
+
 def install_error_handlers(app: FastAPI) -> None:
     # Starlette types a handler as taking any Exception, so one typed for its own exception class is
     # refused (arg-type) although Starlette only calls it with that class
@@ -228,6 +266,7 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(NotFound, not_found_handler)  # type: ignore[arg-type]
     app.add_exception_handler(ContentTooLong, content_too_long_handler)  # type: ignore[arg-type]
     app.add_exception_handler(AgentUnavailable, agent_unavailable_handler)  # type: ignore[arg-type]
+    app.add_exception_handler(NotServed, not_served_handler)  # type: ignore[arg-type]
     app.add_exception_handler(Conflict, conflict_handler)  # type: ignore[arg-type]
     app.add_exception_handler(StoreUnavailable, store_unavailable_handler)  # type: ignore[arg-type]
     app.add_exception_handler(StoreError, store_error_handler)  # type: ignore[arg-type]

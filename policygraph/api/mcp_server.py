@@ -31,7 +31,7 @@ from typing import Annotated
 from pydantic import BaseModel, Field
 
 from policygraph.api.service import PolicyService, ensure_corpus
-from policygraph.errors import ContentTooLong, NotFound
+from policygraph.errors import ContentTooLong, NotFound, NotServed
 from policygraph.lifecycle import open_engine
 from policygraph.models import (
     ContentQuery,
@@ -96,21 +96,37 @@ def _query(svc: PolicyService, **fields) -> ContentQuery:
     return q
 
 
+def _refusing_unknown_arguments(fn, title: str):
+    """The SDK's tool for `fn`, refusing arguments it does not take, as the HTTP API refuses unknown
+    fields: the SDK builds each tool's argument model with pydantic's default `extra="ignore"`, so
+    `{"content": "x", "colour": "red"}` would silently drop `colour`. Its argument model is swapped for
+    a subclass with `extra="forbid"` (`FuncMetadata` reads `arg_model` at each call), and the published
+    input schema says `additionalProperties: false`. An unknown argument is then a tool error
+    (`isError: true`) naming it, like any other invalid argument."""
+    from mcp.server.mcpserver.tools import Tool
+    from mcp.server.mcpserver.utilities.func_metadata import ArgModelBase
+    from pydantic import ConfigDict
+
+    tool = Tool.from_function(fn, title=title)
+    lax = tool.fn_metadata.arg_model
+    strict: type[ArgModelBase] = type(lax.__name__, (lax,), {"model_config": ConfigDict(extra="forbid"),
+                                                          "__module__": lax.__module__, "__qualname__": lax.__qualname__})
+    tool.fn_metadata.arg_model = strict
+    tool.parameters = strict.model_json_schema(by_alias=True)
+    return tool
+
+
 def build_mcp_server(svc: PolicyService):
     """An MCPServer over the service. Tools are plain functions: the SDK runs them in worker threads."""
     from mcp.server.mcpserver import MCPServer
     from mcp.server.mcpserver.exceptions import ResourceError, ToolError
 
-    mcp = MCPServer("policygraph", title="PolicyGraph", instructions=INSTRUCTIONS, version="0.1.0",
-                    log_level="WARNING")
-
-    @mcp.tool(title="Find applicable policies")
     def find_applicable_policies(
         content: str | None = None,
         language: str | None = None,
         jurisdiction: str | None = None,
         at: dt.date | None = None,
-        top_k: Annotated[int, Field(ge=1, le=50)] = 5,
+        top_k: Annotated[int, Field(ge=1, le=50, strict=True)] = 5,
         title: str | None = None,
         description: str | None = None,
         transcript: str | None = None,
@@ -142,19 +158,18 @@ def build_mcp_server(svc: PolicyService):
                 svc, content=content, language=language, jurisdiction=jurisdiction, at=at, top_k=top_k, title=title,
                 description=description, transcript=transcript, ocr_text=ocr_text, hashtags=hashtags,
                 comments=comments, media_type=media_type, signals=signals, provenance=provenance, region=region))
-        except ValueError as exc:
+        except (ValueError, NotServed) as exc:
             raise ToolError(str(exc)) from None
         c = d.context
         return ApplicablePolicies(query=c.query, categories=[x.value for x in c.categories],
                                   decisions=d.decisions, rules=c.rules, rationale=c.rationale)
 
-    @mcp.tool(title="Explain decision")
     def explain_decision(
         content: str | None = None,
         language: str | None = None,
         jurisdiction: str | None = None,
         at: dt.date | None = None,
-        top_k: Annotated[int, Field(ge=1, le=50)] = 5,
+        top_k: Annotated[int, Field(ge=1, le=50, strict=True)] = 5,
         title: str | None = None,
         description: str | None = None,
         transcript: str | None = None,
@@ -173,12 +188,11 @@ def build_mcp_server(svc: PolicyService):
                 svc, content=content, language=language, jurisdiction=jurisdiction, at=at, top_k=top_k, title=title,
                 description=description, transcript=transcript, ocr_text=ocr_text, hashtags=hashtags,
                 comments=comments, media_type=media_type, signals=signals, provenance=provenance, region=region))
-        except ValueError as exc:
+        except (ValueError, NotServed) as exc:
             raise ToolError(str(exc)) from None
         return Explanation(rationale=d.context.rationale, decisions=d.decisions, trace=d.trace, rendered=d.rendered,
                            second_pass=d.second_pass, llm_used=d.llm_used)
 
-    @mcp.tool(title="Get rule")
     def get_rule(rule_id: str, at: dt.date | None = None, lang: str | None = None) -> RuleView:
         """One rule as stored: the version in force at `at` (default today), its text in `lang` when a
         translation exists, its exceptions, overrides, terms, examples and citation."""
@@ -187,11 +201,16 @@ def build_mcp_server(svc: PolicyService):
         except NotFound as exc:
             raise ToolError(str(exc)) from None
 
-    @mcp.tool(title="List policies")
     def list_policies() -> PolicyIndex:
         """Every stored policy: id, title, category, version, languages, number of rules."""
         items = svc.list_policies()
         return PolicyIndex(count=len(items), policies=items)
+
+    tools = [_refusing_unknown_arguments(fn, title) for fn, title in (
+        (find_applicable_policies, "Find applicable policies"), (explain_decision, "Explain decision"),
+        (get_rule, "Get rule"), (list_policies, "List policies"))]
+    mcp = MCPServer("policygraph", title="PolicyGraph", instructions=INSTRUCTIONS, version="0.1.0",
+                    log_level="WARNING", tools=tools)
 
     @mcp.resource("policy://index", name="policies", title="Policy index", mime_type="application/json",
                   description="Every stored policy (id, title, category, version, languages, rules)")
@@ -246,7 +265,8 @@ def open_service(data_dir: str | None, ingest_if_empty: bool = True, max_content
     if ingest_if_empty:
         ensure_corpus(engine)
     limit = max_content_chars or ApiConfig().max_content_chars
-    return PolicyService(engine, max_content_chars=limit)
+    cfg = ApiConfig()
+    return PolicyService(engine, max_content_chars=limit, admission=cfg.admission(), deadline_s=cfg.decision_deadline_s)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -49,6 +49,8 @@ async def read_upload(request: Request) -> tuple[str, bytes]:
         raw = await request.body()
         try:
             data = json.loads(raw)
+        except RecursionError:
+            raise ApiError(422, "malformed_json", "request body is nested too deeply", field="body") from None
         except ValueError as exc:
             raise ApiError(422, "malformed_json", f"request body is not valid JSON: {exc}", field="body") from None
         try:

@@ -84,6 +84,10 @@ def parse_authoring_markdown(src: SourceFile) -> ParsedFile:
     except yaml.YAMLError as exc:
         problem = getattr(exc, "problem", None) or str(exc).split("\n")[0]
         raise IngestError(src.path, f"front matter is not valid YAML: {problem}", _yaml_error_line(exc, 1)) from None
+    except RecursionError:
+        raise IngestError(src.path, "front matter is nested too deeply", 1) from None
+    except ValueError as exc:  # a date YAML reads as one but the calendar has not (2026-02-30)
+        raise IngestError(src.path, f"front matter holds an impossible value: {exc}", 1) from None
     if not isinstance(meta, dict):
         raise IngestError(src.path, "front matter must be a YAML mapping (key: value lines)", 2)
     meta_lines = _top_level_key_lines(lines[1:close], 2)
@@ -176,6 +180,10 @@ def parse_structured(src: SourceFile) -> ParsedFile:
         raise IngestError(src.path, f"not valid YAML: {problem}", _yaml_error_line(exc, 0)) from None
     except json.JSONDecodeError as exc:
         raise IngestError(src.path, f"not valid JSON: {exc.msg}", exc.lineno) from None
+    except RecursionError:
+        raise IngestError(src.path, "the document is nested too deeply", 1) from None
+    except ValueError as exc:  # an impossible date (2026-02-30), an integer too long to read
+        raise IngestError(src.path, f"the document holds an impossible value: {exc}", 1) from None
     if not isinstance(data, dict):
         raise IngestError(src.path, "a policy document must be a mapping at the top level", 1)
     raw_sections = data.pop("sections", None)
