@@ -19,10 +19,9 @@ import os
 import sys
 import threading
 import time
-from pathlib import Path
 
 import httpx
-from served import free_port, load_average, percentile, start_server, stop, wait_ready
+from served import launch, load_average, percentile, stop, wait_ready
 
 HOSTILE, NORMAL, AUTHOR = "bench-hostile-key", "bench-normal-key", "bench-author-key"
 NORMAL_TEXTS = ["Selling cheap ecstasy pills, DM me", "Those people are vermin and should be wiped out",
@@ -71,11 +70,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--max-chars", type=int, default=20_000, help="the hostile content size (the server's limit)")
     args = ap.parse_args(argv)
 
-    port = free_port()
-    url = f"http://127.0.0.1:{port}"
-    log = Path(os.environ.get("TMPDIR", "/tmp")) / f"policygraph-hostile-{port}.log"
-    proc = start_server(args.data_dir, f"{HOSTILE}:agent,{NORMAL}:agent,{AUTHOR}:author", port, log,
-                        POLICYGRAPH_API_MAX_CONTENT_CHARS=str(args.max_chars))
+    proc, url, _port, _log = launch(args.data_dir, f"{HOSTILE}:agent,{NORMAL}:agent,{AUTHOR}:author", "hostile",
+                                    POLICYGRAPH_API_MAX_CONTENT_CHARS=str(args.max_chars))
     try:
         wait_ready(url, proc, 600)
         normal_run(url, 5)  # warm-up

@@ -33,6 +33,13 @@ def start_server(data_dir: str | None, keys: str, port: int, log_path: Path, **e
     return subprocess.Popen(cmd, cwd=str(ROOT), env=env, stdout=fh, stderr=subprocess.STDOUT)
 
 
+def launch(data_dir: str | None, keys: str, name: str, **env_extra: str) -> tuple[subprocess.Popen, str, int, Path]:
+    """A server on a free loopback port, its log under $TMPDIR: (process, url, port, log path)."""
+    port = free_port()
+    log = Path(os.environ.get("TMPDIR", "/tmp")) / f"policygraph-{name}-{port}.log"
+    return start_server(data_dir, keys, port, log, **env_extra), f"http://127.0.0.1:{port}", port, log
+
+
 def wait_ready(url: str, proc: subprocess.Popen | None, timeout: float) -> None:
     deadline = time.time() + timeout
     last = ""

@@ -21,10 +21,9 @@ import os
 import sys
 import threading
 import time
-from pathlib import Path
 
 import httpx
-from served import free_port, load_average, rss_mb, start_server, stop, wait_ready
+from served import launch, load_average, rss_mb, start_server, stop, wait_ready
 
 AGENT, AUTHOR = "soak-agent-key", "soak-author-key"
 TEXTS = ["Selling cheap ecstasy pills, DM me", "Those people are vermin and should be wiped out",
@@ -111,11 +110,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--publish-every", type=float, default=60.0, help="seconds between publishes (default 60)")
     args = ap.parse_args(argv)
 
-    port = free_port()
-    url = f"http://127.0.0.1:{port}"
-    log = Path(os.environ.get("TMPDIR", "/tmp")) / f"policygraph-soak-{port}.log"
     keys = f"{AGENT}:agent,{AUTHOR}:author"
-    proc = start_server(args.data_dir, keys, port, log)
+    proc, url, port, log = launch(args.data_dir, keys, "soak")
     wait_ready(url, proc, 600)
     soak = Soak(url)
     soak.publish(int(time.time()))  # the soak policy exists from the start
