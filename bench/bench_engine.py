@@ -27,6 +27,7 @@ from policygraph.eval.devset import load_devset  # noqa: E402
 from policygraph.eval.latency import percentiles  # noqa: E402
 from policygraph.ingest import pipeline
 from policygraph.models import ContentQuery  # noqa: E402
+from policygraph.retrieval import Retriever  # noqa: E402
 from policygraph.settings import Settings  # noqa: E402
 
 
@@ -62,7 +63,7 @@ def main() -> int:
                                                                        f"(first open incl. model load {t_open:.2f} s)"))
 
         texts = [it.text for it in load_devset()]
-        agent = PolicyAgent(eng)
+        agent = PolicyAgent(eng, Retriever(eng, vector_cache=0))  # every query embedded for real
         retriever = agent.retriever
         for q in texts[:10]:  # warm-up: model kernels, spaCy, caches of the catalog
             retriever.retrieve(ContentQuery(text=q))

@@ -97,7 +97,7 @@ class Engine:
         )
         inner = embedder or make_embedder(self.settings.embedder, self.settings.embed_threads)
         cache_path = self.settings.embedding_cache or (None if in_memory else self.root / "cache" / "embeddings.sqlite")
-        self.embedder = CachedEmbedder(inner, cache_path)
+        self.embedder = CachedEmbedder(inner, cache_path, self.settings.embedding_seed_dirs)
         vec_dir = None if in_memory else self.root / "vectors" / _safe(self.embedder.name)
         self.index = FaissVectorIndex(
             self.embedder.dim, vec_dir, use_gpu=None if self.settings.faiss_gpu == "auto" else False

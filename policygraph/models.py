@@ -539,6 +539,39 @@ class Decision(_Model):
     llm_used: bool = False
     trace: list[TraceStep]
     rendered: list[RenderedPolicy] = Field(default_factory=list)
+    cached: bool = Field(False, description="Served from the decision cache: the same request was decided "
+                                            "against the same corpus version moments ago (timings are that run's)")
+
+    def compact(self) -> CompactDecision:
+        """What an agent needs to act on: rule ids, verdicts, the rendered policies (`view=compact`)."""
+        u = self.context.query
+        return CompactDecision(
+            decisions=[CompactRuleDecision(rule_id=d.rule_id, policy_id=d.policy_id, category=d.category,
+                                           verdict=d.verdict, confidence=d.confidence) for d in self.decisions],
+            categories=self.context.categories, language=u.language, jurisdiction=u.jurisdiction, at=u.at,
+            low_information=u.low_information, rendered=self.rendered, cached=self.cached)
+
+
+class CompactRuleDecision(_Model):
+    rule_id: str
+    policy_id: str
+    category: Category
+    verdict: Verdict
+    confidence: float = Field(ge=0.0, le=1.0)
+
+
+class CompactDecision(_Model):
+    """The decision without evidence, citations, rationale or trace (`view=compact`): a fifth of the bytes,
+    for an agent that reads the rendered policies and the verdicts only."""
+
+    decisions: list[CompactRuleDecision]
+    categories: list[Category]
+    language: str
+    jurisdiction: str | None
+    at: dt.date
+    low_information: bool
+    rendered: list[RenderedPolicy]
+    cached: bool = False
 
 
 class AuditEntry(BaseModel):

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from policygraph.caching import LruCache
 from policygraph.catalog import RuleEntry
 from policygraph.classifier import Prediction
 from policygraph.content import AI_DISCLOSED, AI_GENERATED, AI_UNDISCLOSED, Composed, Located, compose, derived_signals
@@ -170,10 +171,18 @@ class RetrievalState:
 
 
 class Retriever:
-    def __init__(self, corpus: Corpus, weights: Weights | None = None, cache_queries: bool = False) -> None:
+    def __init__(self, corpus: Corpus, weights: Weights | None = None, cache_queries: bool = False,
+                 vector_cache: int | None = None) -> None:
+        """`cache_queries`: query vectors also go to the persistent embedding cache (the eval harness);
+        `vector_cache`: how many query vectors to keep in memory (default `settings.query_vector_cache`;
+        0 for a benchmark that must embed every query)."""
         self.corpus = corpus
         self.w = weights or Weights()
         self.cache_queries = cache_queries
+        #: query vectors of recent texts, in memory (a re-upload or a spam wave is embedded once); the
+        #: embedder's name is in the key, the corpus is not (a query's vector does not depend on it)
+        self.vectors: LruCache[np.ndarray] = LruCache(
+            corpus.settings.query_vector_cache if vector_cache is None else vector_cache)
         self._hub: dict[str, float] = {}
         self._hub_for: int = -1
 
@@ -298,12 +307,24 @@ class Retriever:
             st.passage_weights = [self.w.fields.of(name)] * len(st.passages)
         # bounded: at most embed_chars + max_passages × 1.5 × passage_chars characters reach the model,
         # whatever the length of the content
-        vecs = emb.embed_queries([text[: self.w.embed_chars], *(text[a:b] for a, b in st.passages)])
+        vecs = self._query_vectors(emb, [text[: self.w.embed_chars], *(text[a:b] for a, b in st.passages)])
         st.qvec, st.passage_vectors = vecs[0], list(vecs[1:])
         if not text.strip():  # labels or provenance only: no text to compare with anything
             st.qvec = np.zeros_like(st.qvec)
         st.timings["embed"] = _ms(t)
         self.classify(st)
+
+    def _query_vectors(self, emb, texts: list[str]) -> np.ndarray:
+        """`emb.embed_queries(texts)`, with the texts seen recently taken from `self.vectors`."""
+        keys = [(emb.name, t) for t in texts]
+        found = [self.vectors.get(k) for k in keys]
+        todo = [i for i, v in enumerate(found) if v is None]
+        if todo:
+            fresh = emb.embed_queries([texts[i] for i in todo])
+            for j, i in enumerate(todo):
+                found[i] = fresh[j]
+                self.vectors.put(keys[i], fresh[j])
+        return np.stack(found)  # type: ignore[arg-type]
 
     def classify(self, st: RetrievalState) -> None:
         """Topic and violation probabilities from the heads trained on the store's labelled examples."""

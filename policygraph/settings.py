@@ -72,7 +72,13 @@ class Settings(BaseSettings):
     embed_threads: int | None = None
     #: embedding cache (SQLite); default <data_dir>/v1/cache/embeddings.sqlite
     embedding_cache: Path | None = None
+    #: folders of read-only seed vectors (`<model>.npz`, policygraph/embedding_cache.py): the bundled corpus
+    #: ships the bundled model's vectors of its texts, so a first ingest embeds only what changed since
+    embedding_seed_dirs: list[Path] = Field(default_factory=lambda: [PROJECT_ROOT / "policies" / "vectors"])
     faiss_gpu: Literal["auto", "never"] = "auto"
+    #: query vectors kept in memory per retriever (repeated and near-duplicate content is embedded once;
+    #: 1.5 KB each with the bundled model); 0 turns the cache off
+    query_vector_cache: int = Field(4096, ge=0)
 
     max_file_bytes: int = 10 * 1024 * 1024
 

@@ -8,7 +8,7 @@ import asyncio
 import contextlib
 import datetime as dt
 import logging
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import Body, Depends, FastAPI, Path, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
@@ -24,7 +24,7 @@ from policygraph.api.middleware import BodyLimitMiddleware, KeyAuthMiddleware, M
 from policygraph.api.service import PolicyService
 from policygraph.api.uploads import UPLOAD_JSON_EXAMPLE, UploadJson, read_upload
 from policygraph.engine import Engine
-from policygraph.models import ContentQuery, Decision, IngestReport, PolicySummary, RuleView
+from policygraph.models import CompactDecision, ContentQuery, Decision, IngestReport, PolicySummary, RuleView
 
 log = logging.getLogger("api")
 
@@ -120,7 +120,19 @@ def _responses(*codes: int) -> dict[int | str, dict[str, Any]]:
 
 class BatchResponse(BaseModel):
     count: int
-    results: list[Decision]
+    results: list[Decision] | list[CompactDecision]
+
+
+#: `?view=`: the whole decision, or only rule ids, verdicts and the rendered policies
+View = Literal["full", "compact"]
+_VIEW = Query(description="`full` (default): evidence, citations, rationale and trace; `compact`: rule ids, "
+                          "verdicts, confidence and the rendered policies only (what most agents read)")
+
+
+def _json(model: BaseModel) -> Response:
+    """A response body serialised once by pydantic (the route's response model documents it; FastAPI would
+    validate the finished model again and encode it a second time)."""
+    return Response(model.model_dump_json(), media_type="application/json")
 
 
 class PolicyList(BaseModel):
@@ -216,12 +228,12 @@ def create_app(engine: Engine, api_config: ApiConfig | None = None, *, service: 
                mount_mcp: bool | None = None) -> FastAPI:
     cfg = api_config or ApiConfig()
     svc = service or PolicyService(engine, max_content_chars=cfg.max_content_chars, admission=cfg.admission(),
-                                   deadline_s=cfg.decision_deadline_s)
+                                   deadline_s=cfg.decision_deadline_s, decision_cache=cfg.decision_cache)
     keys = KeyStore.from_config(cfg)
     if not len(keys):
         log.warning("no API keys configured (POLICYGRAPH_API_KEYS or POLICYGRAPH_API_KEYS_FILE): "
                     "every endpoint but /healthz, /readyz and /metrics will answer 401")
-    metrics = Metrics(stats_fn=svc.stats, admission=svc.admission)
+    metrics = Metrics(stats_fn=svc.stats, admission=svc.admission, caches=svc.caches)
     # create_model() classes: mypy cannot use them as types, hence the valid-type and attr-defined
     # ignores on the two context endpoints
     ContextRequest, BatchRequest = _request_models(cfg)
@@ -274,33 +286,39 @@ def create_app(engine: Engine, api_config: ApiConfig | None = None, *, service: 
     _add_offline_docs(app)
 
     # ------------------------------------------------------------------ context
-    @app.post("/v1/context", response_model=Decision, tags=["context"], dependencies=[agent_role],
+    @app.post("/v1/context", response_model=Decision | CompactDecision, tags=["context"], dependencies=[agent_role],
               summary="Which rules apply to this content",
               responses={**_responses(401, 403, 413, 422, 429, 503),
                          200: {"content": {"application/json": {"example": DECISION_EXAMPLE}}}})
     async def context(request: Request,
-                      query: Annotated[ContextRequest, Body(openapi_examples=CONTEXT_EXAMPLES)]) -> Decision:  # type: ignore[valid-type]
+                      query: Annotated[ContextRequest, Body(openapi_examples=CONTEXT_EXAMPLES)],  # type: ignore[valid-type]
+                      view: Annotated[View, _VIEW] = "full") -> Response:
         """Runs the policy agent on the content: the PolicyContext (ranked rules with evidence and
         citations), a verdict per rule, the agent's trace and the applicable policies rendered for a
-        downstream moderation model. Under load: 429 (too much waiting) or 503 (deadline), each with
-        Retry-After; work whose client left is stopped."""
+        downstream moderation model (`view=compact`: rule ids, verdicts and the rendered policies only).
+        The same request against the same corpus version is answered from the decision cache
+        (`cached: true`). Under load: 429 (too much waiting) or 503 (deadline), each with Retry-After;
+        work whose client left is stopped."""
         q = ContentQuery.model_validate(query.model_dump())  # type: ignore[attr-defined]
         ticket = WorkTicket.within(svc.deadline_s, svc.admission.retry_after)
         decision = await _served(request, ticket, svc.decide, q, key=_caller(request), ticket=ticket)
         metrics.decisions.inc()
-        return decision
+        return _json(decision.compact() if view == "compact" else decision)
 
     @app.post("/v1/context/batch", response_model=BatchResponse, tags=["context"], dependencies=[agent_role],
               summary=f"Several contents at once (at most {cfg.max_batch_size})",
               responses=_responses(401, 403, 413, 422, 429, 503))
     async def context_batch(request: Request,
-                            batch: Annotated[BatchRequest, Body(openapi_examples=BATCH_EXAMPLE)]) -> BatchResponse:  # type: ignore[valid-type]
+                            batch: Annotated[BatchRequest, Body(openapi_examples=BATCH_EXAMPLE)],  # type: ignore[valid-type]
+                            view: Annotated[View, _VIEW] = "full") -> Response:
         """One decision per item, in order, all against the same corpus version."""
         queries = [ContentQuery.model_validate(i.model_dump()) for i in batch.items]  # type: ignore[attr-defined]
         ticket = svc.batch_ticket(len(queries))
         results = await _served(request, ticket, svc.decide_many, queries, key=_caller(request), ticket=ticket)
         metrics.decisions.inc(len(results))
-        return BatchResponse(count=len(results), results=results)
+        if view == "compact":
+            results = [d.compact() for d in results]
+        return _json(BatchResponse(count=len(results), results=results))
 
     # ------------------------------------------------------------------ rules
     @app.get("/v1/rules/{rule_id}", response_model=RuleView, tags=["rules"], dependencies=[agent_role],

@@ -77,6 +77,8 @@ class ApiConfig(BaseSettings):
 
     host: str = "127.0.0.1"
     port: int = Field(8000, ge=0, le=65535)
+    #: worker processes serving one port (`serve --workers N`); each holds its own model and corpus in memory
+    workers: int = Field(1, ge=1, le=64)
 
     #: "key:role,key:role"; roles: agent (read), author (read + upload), admin (everything)
     keys: SecretStr = SecretStr("")
@@ -90,7 +92,9 @@ class ApiConfig(BaseSettings):
     #: longest content text accepted by /v1/context and the MCP tools (characters)
     max_content_chars: int = Field(20_000, ge=1)
     #: most items in one /v1/context/batch request
-    max_batch_size: int = Field(32, ge=1)
+    max_batch_size: int = Field(64, ge=1)
+    #: decisions remembered per process, by request and corpus version (repeats cost nothing); 0: off
+    decision_cache: int = Field(1024, ge=0)
 
     # --- admission control (policygraph/api/admission.py): decision work at once, waiting, deadlines
     #: decisions that run at once (default: twice the CPU count)

@@ -266,7 +266,8 @@ def open_service(data_dir: str | None, ingest_if_empty: bool = True, max_content
         ensure_corpus(engine)
     limit = max_content_chars or ApiConfig().max_content_chars
     cfg = ApiConfig()
-    return PolicyService(engine, max_content_chars=limit, admission=cfg.admission(), deadline_s=cfg.decision_deadline_s)
+    return PolicyService(engine, max_content_chars=limit, admission=cfg.admission(), deadline_s=cfg.decision_deadline_s,
+                         decision_cache=cfg.decision_cache)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -140,7 +140,7 @@ class KeyAuthMiddleware:
 class Metrics:
     """The app's Prometheus metrics, on a private registry (one per app)."""
 
-    def __init__(self, stats_fn=None, admission=None) -> None:
+    def __init__(self, stats_fn=None, admission=None, caches=None) -> None:
         self.registry = CollectorRegistry(auto_describe=True)
         self.requests = Counter("policygraph_http_requests_total", "HTTP requests by route and status",
                                 ["method", "route", "status"], registry=self.registry)
@@ -159,6 +159,31 @@ class Metrics:
             self.registry.register(_CorpusCollector(stats_fn))
         if admission is not None:
             self.registry.register(_AdmissionCollector(admission))
+        if caches is not None:
+            self.registry.register(_CacheCollector(caches))
+
+
+class _CacheCollector:
+    """Hits, misses and size of the service's caches (`caches()` -> {name: LruCache})."""
+
+    def __init__(self, caches) -> None:
+        self.caches = caches
+
+    def describe(self):
+        return list(self.collect())
+
+    def collect(self):
+        hits = CounterMetricFamily("policygraph_cache_hits", "Cache hits by cache", labels=["cache"])
+        misses = CounterMetricFamily("policygraph_cache_misses", "Cache misses by cache", labels=["cache"])
+        size = GaugeMetricFamily("policygraph_cache_entries", "Entries held by cache", labels=["cache"])
+        for name, cache in sorted(self.caches().items()):
+            st = cache.stats()
+            hits.add_metric([name], float(st.hits))
+            misses.add_metric([name], float(st.misses))
+            size.add_metric([name], float(st.size))
+        yield hits
+        yield misses
+        yield size
 
 
 class _AdmissionCollector:

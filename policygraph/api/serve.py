@@ -30,6 +30,9 @@ def _add_serve_args(s: argparse.ArgumentParser) -> None:
     s.add_argument("--mcp-path", default=None, help="path of the MCP endpoint (default /mcp; '' to disable)")
     s.add_argument("--no-ingest", action="store_true", help="do not ingest the bundled corpus into an empty store")
     s.add_argument("--log-level", default=None, choices=["debug", "info", "warning", "error"])
+    s.add_argument("--workers", type=int, default=None, metavar="N",
+                   help="worker processes sharing the data dir (default 1, env POLICYGRAPH_API_WORKERS); "
+                        "each loads its own model and splits the CPUs for embedding")
 
 
 def build(args):
@@ -49,6 +52,8 @@ def build(args):
         overrides["mcp_path"] = args.mcp_path
     if getattr(args, "log_level", None):
         overrides["log_level"] = args.log_level
+    if getattr(args, "workers", None) is not None:
+        overrides["workers"] = args.workers
     cfg = ApiConfig(**overrides)
     engine = open_engine(Settings.from_args(args))
     if not args.no_ingest:
@@ -59,17 +64,73 @@ def build(args):
 def cmd_serve(args) -> int:
     import uvicorn
 
+    from policygraph.api.config import ApiConfig
+
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    workers = args.workers if getattr(args, "workers", None) is not None else ApiConfig().workers
+    if workers > 1:
+        return _serve_workers(args, workers)
     app, cfg = build(args)
-    level = cfg.log_level.lower()
-    logging.getLogger("api").setLevel(level.upper())
-    if not logging.getLogger().handlers:
-        logging.basicConfig(level=level.upper(), format="%(levelname)s %(name)s: %(message)s")
+    level = _logging(cfg.log_level)
     log.warning("PolicyGraph API on http://%s:%d (docs /docs, MCP %s)", cfg.host, cfg.port, cfg.mcp_path or "off")
     # uvicorn's own access log is off: ours (api.access) names callers by role and key digest only
     uvicorn.run(app, host=cfg.host, port=cfg.port, log_level=level, access_log=False)
     return 0
+
+
+def _logging(level: str) -> str:
+    level = level.lower()
+    logging.getLogger("api").setLevel(level.upper())
+    if not logging.getLogger().handlers:
+        logging.basicConfig(level=level.upper(), format="%(levelname)s %(name)s: %(message)s")
+    return level
+
+
+def _serve_workers(args, workers: int) -> int:
+    """N processes behind one port (uvicorn's supervisor), each with its own engine on the same data dir:
+    a publish through one is picked up by the others by the data dir's generation stamp, as a CLI write
+    is. The corpus is ingested here first, once; each worker's embedder gets its share of the CPUs."""
+    import uvicorn
+
+    from policygraph.api.config import ApiConfig
+    from policygraph.api.service import ensure_corpus
+    from policygraph.lifecycle import open_engine
+    from policygraph.settings import Settings
+
+    settings = Settings.from_args(args)
+    if not args.no_ingest:
+        engine = open_engine(settings)
+        ensure_corpus(engine)
+        engine.close()
+    # the workers rebuild everything from the environment (uvicorn imports `worker_app` in each process)
+    env = {"POLICYGRAPH_DATA_DIR": str(settings.data_dir), "POLICYGRAPH_GRAPH_BACKEND": settings.graph_backend,
+           "POLICYGRAPH_API_WORKERS": str(workers)}
+    for name in ("host", "port", "mcp_path", "log_level"):
+        if getattr(args, name, None) is not None:
+            env[f"POLICYGRAPH_API_{name.upper()}"] = str(getattr(args, name))
+    if settings.embed_threads is None:
+        env["POLICYGRAPH_EMBED_THREADS"] = str(max(1, (os.cpu_count() or 1) // workers))
+    os.environ.update(env)
+    cfg = ApiConfig()
+    level = _logging(cfg.log_level)
+    log.warning("PolicyGraph API on http://%s:%d with %d workers (docs /docs, MCP %s)", cfg.host, cfg.port, workers,
+                cfg.mcp_path or "off")
+    uvicorn.run("policygraph.api.serve:worker_app", factory=True, host=cfg.host, port=cfg.port, workers=workers,
+                log_level=level, access_log=False)
+    return 0
+
+
+def worker_app():
+    """One worker's app (`--workers N`): settings from the environment the supervisor set up."""
+    from policygraph.api.app import create_app
+    from policygraph.api.config import ApiConfig
+    from policygraph.lifecycle import open_engine
+    from policygraph.settings import Settings
+
+    cfg = ApiConfig()
+    _logging(cfg.log_level)
+    return create_app(open_engine(Settings()), cfg)
 
 
 def main(argv: list[str] | None = None) -> int:

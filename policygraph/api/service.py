@@ -22,6 +22,7 @@ from pathlib import Path, PurePath
 
 from policygraph.api.admission import Admission, WorkTicket
 from policygraph.api.config import ApiConfig
+from policygraph.caching import LruCache
 from policygraph.engine import Engine
 from policygraph.errors import AgentUnavailable, ContentTooLong, IngestError
 from policygraph.ingest import pipeline
@@ -80,8 +81,11 @@ class RWGate:
 
 class PolicyService:
     def __init__(self, engine: Engine, *, max_content_chars: int = 20_000, agent=None,
-                 admission: Admission | None = None, deadline_s: float = 30.0) -> None:
+                 admission: Admission | None = None, deadline_s: float = 30.0, decision_cache: int = 1024) -> None:
         self.engine = engine
+        #: the agent's recent decisions by request and corpus version: a re-upload or a spam wave is decided
+        #: once (off when an LLM adjudicates: its answers are not a function of the request alone)
+        self.decisions: LruCache[Decision] = LruCache(0 if engine.settings.llm_url else decision_cache)
         self.max_content_chars = max_content_chars
         #: decision work: how much at once, waiting, per key (policygraph/api/admission.py)
         self.admission = admission or ApiConfig().admission()
@@ -113,6 +117,13 @@ class PolicyService:
                 self._agent = PolicyAgent(self.engine)
                 self._agent_error = None
         return self._agent
+
+    def caches(self) -> dict[str, LruCache]:
+        """The service's caches by name (for /metrics): decisions, and the agent's query vectors once loaded."""
+        out: dict[str, LruCache] = {"decisions": self.decisions}
+        if self._agent is not None:
+            out["query_vectors"] = self._agent.retriever.vectors
+        return out
 
     def agent_ready(self) -> tuple[bool, str | None]:
         try:
@@ -159,12 +170,39 @@ class PolicyService:
         deadline and the client's presence, checked while waiting and between the agent's steps)."""
         self.check_query(query)
         agent = self.agent
+        self.sync()
+        with self.gate.read():
+            cached = self._cached(query)
+        if cached is not None:  # no turn needed: nothing to compute
+            return cached
         ticket = ticket or WorkTicket.within(self.deadline_s, self.admission.retry_after)
         with self.admission.turn(key, ticket):
             ticket.check("start")
             self.sync()
             with self.gate.read():
-                return agent.decide(query, check=ticket.check)
+                return self._decide(agent, query, ticket)
+
+    def _cache_key(self, query: ContentQuery) -> tuple:
+        """Everything a decision depends on: the request, the corpus version and, for a request without a
+        date, today (a version scheduled for tomorrow answers tomorrow's requests)."""
+        return (self.engine.catalog.generation, query.at or dt.date.today(), query.model_dump_json())
+
+    def _cached(self, query: ContentQuery, count: bool = True) -> Decision | None:
+        """The remembered decision on this request against the current corpus (the caller holds the read gate)."""
+        if not self.decisions.capacity:
+            return None
+        hit = self.decisions.get(self._cache_key(query), count)
+        return hit.model_copy(update={"cached": True}) if hit is not None else None
+
+    def _decide(self, agent, query: ContentQuery, ticket: WorkTicket) -> Decision:
+        """The agent's decision (the caller holds a turn and the read gate), remembered for a repeat."""
+        cached = self._cached(query, count=False)  # decided by another request while this one waited
+        if cached is not None:
+            return cached
+        decision = agent.decide(query, check=ticket.check)
+        if self.decisions.capacity:
+            self.decisions.put(self._cache_key(query), decision)
+        return decision
 
     def decide_many(self, queries: list[ContentQuery], *, key: str = "",
                     ticket: WorkTicket | None = None) -> list[Decision]:
@@ -172,12 +210,17 @@ class PolicyService:
         for i, q in enumerate(queries):
             self.check_query(q, f"items.{i}.")
         agent = self.agent
+        self.sync()
+        with self.gate.read():
+            done = [self._cached(q) for q in queries]
+        if all(d is not None for d in done):  # no turn needed: nothing to compute
+            return done  # type: ignore[return-value]
         ticket = ticket or self.batch_ticket(len(queries))
         with self.admission.turn(key, ticket):
             ticket.check("start")
             self.sync()
-            with self.gate.read():
-                return [agent.decide(q, check=ticket.check) for q in queries]
+            with self.gate.read():  # every item against the same corpus version
+                return [self._decide(agent, q, ticket) for q in queries]
 
     def batch_ticket(self, items: int) -> WorkTicket:
         return WorkTicket.within(self.deadline_s * min(max(1, items), 10), self.admission.retry_after)

@@ -53,7 +53,7 @@ def run_latency(engine, items, *, limit: int | None = None, systems: Sequence[st
 
     items = list(items)[:limit] if limit else list(items)
     queries = [ContentQuery(text=i.text, jurisdiction=getattr(i, "jurisdiction", None)) for i in items]
-    retr = Retriever(engine, cache_queries=False)
+    retr = Retriever(engine, cache_queries=False, vector_cache=0)  # every query embedded for real
     out: dict = {
         "items": len(queries), "warmup": warmup, "embedder": engine.embedder.name, "vector_device": engine.index.device,
         "vectors": len(engine.index), "cpu_count": os.cpu_count(), "machine": platform.machine(),

@@ -59,6 +59,14 @@ class FaissVectorIndex:
         self._key_to_id: dict[str, int] = {}
         self._id_to_key: dict[int, str] = {}
         self._next_id = 0
+        self._mutated()
+
+    def _mutated(self) -> None:
+        """The keys or vectors changed: the GPU copy and the filters' id arrays are out of date."""
+        self._gpu_dirty = True
+        #: id(allowed set) -> (that set, its ids): readers pass the same set object for the same filter (the
+        #: catalog keeps one per date and jurisdiction), so mapping its keys to ids is done once, not per search
+        self._allowed_ids: dict[int, tuple[set[str], np.ndarray]] = {}
 
     @property
     def device(self) -> str:
@@ -82,6 +90,7 @@ class FaissVectorIndex:
         self._key_to_id = {k: int(v) for k, v in meta["keys"].items()}
         self._id_to_key = {v: k for k, v in self._key_to_id.items()}
         self._next_id = int(meta["next_id"])
+        self._mutated()
 
     def save(self) -> None:
         if self.path is None:
@@ -110,7 +119,7 @@ class FaissVectorIndex:
             for k, i in zip(keys, ids.tolist(), strict=True):
                 self._key_to_id[k] = i
                 self._id_to_key[i] = k
-            self._gpu_dirty = True
+            self._mutated()
 
     def remove(self, keys: Iterable[str]) -> int:
         with self._lock:
@@ -121,7 +130,7 @@ class FaissVectorIndex:
                 self._id_to_key.pop(i, None)
             # faiss's Python wrapper also takes an array of ids (the stub lists only an IDSelector)
             self._index.remove_ids(np.asarray(ids, dtype=np.int64))  # type: ignore[arg-type]
-            self._gpu_dirty = True
+            self._mutated()
             return len(ids)
 
     # ------------------------------------------------------------------ reads
@@ -146,7 +155,20 @@ class FaissVectorIndex:
             self._gpu_dirty = False
         return self._gpu_index
 
+    def _ids_of(self, allowed: set[str]) -> np.ndarray:
+        """The ids of the allowed keys that are in the index (the lock is held)."""
+        cached = self._allowed_ids.get(id(allowed))
+        if cached is not None and cached[0] is allowed:  # the cache holds the set: its id is not reused
+            return cached[1]
+        ids = np.fromiter((self._key_to_id[key] for key in allowed if key in self._key_to_id), dtype=np.int64)
+        if len(self._allowed_ids) >= 64:
+            self._allowed_ids.clear()
+        self._allowed_ids[id(allowed)] = (allowed, ids)
+        return ids
+
     def search(self, vector: np.ndarray, k: int, allowed: set[str] | None = None) -> list[tuple[str, float]]:
+        """The k best keys by inner product; `allowed` (a set not changed after it is passed) filters
+        before top-k."""
         return self.search_many(np.asarray(vector, dtype=np.float32).reshape(1, self.dim), k, allowed)[0]
 
     def search_many(
@@ -158,14 +180,14 @@ class FaissVectorIndex:
             if n == 0 or k <= 0:
                 return [[] for _ in range(len(q))]
             if allowed is not None:
-                allowed_ids = [self._key_to_id[key] for key in allowed if key in self._key_to_id]
-                if not allowed_ids:
+                allowed_ids = self._ids_of(allowed)
+                if not len(allowed_ids):
                     return [[] for _ in range(len(q))]
             index = self._searcher()
             if allowed is None:
                 scores, ids = index.search(q, min(k, n))
             elif not self.use_gpu:
-                sel = faiss.IDSelectorBatch(np.asarray(allowed_ids, dtype=np.int64))
+                sel = faiss.IDSelectorBatch(allowed_ids)
                 # SWIG constructors take attributes as keywords; the stub's __init__ takes none
                 params = faiss.SearchParameters(sel=sel)  # type: ignore[call-arg]
                 scores, ids = index.search(q, min(k, len(allowed_ids)), params=params)
@@ -195,4 +217,4 @@ class FaissVectorIndex:
             self._key_to_id = dict(key_to_id)
             self._id_to_key = {v: k for k, v in key_to_id.items()}
             self._next_id = next_id
-            self._gpu_dirty = True
+            self._mutated()
