@@ -31,7 +31,7 @@ from policygraph.catalog import Catalog
 from policygraph.classifier import ContentClassifier
 from policygraph.embedders import make_embedder
 from policygraph.embedding_cache import CachedEmbedder
-from policygraph.errors import IngestError, NotFound, VersionConflict
+from policygraph.errors import IngestError, NotFound, StoreError, VersionConflict
 from policygraph.graph_model import (
     citation,
     decision_batch,
@@ -92,6 +92,8 @@ class Engine:
         self.in_memory = in_memory
         if not in_memory:
             self.root.mkdir(parents=True, exist_ok=True)
+        if graph is None and not in_memory:
+            self._refuse_a_lost_graph()
         self.graph: GraphStore = graph or (
             NetworkxGraphStore(None) if in_memory else open_graph_store(self.settings, self.root)
         )
@@ -115,6 +117,20 @@ class Engine:
             with self._process_lock():  # a write in progress in another process holds it: wait, never settle it
                 self._settle_write_journal()
         self.classifier = ContentClassifier(cache_dir=None if in_memory else self.root / "cache" / "classifier")
+
+    def _refuse_a_lost_graph(self) -> None:
+        """The embedded graph file gone while the data dir still holds stored documents is damage, not an
+        empty store: starting on an empty graph would "repair" every vector away and answer "no policies".
+        Refuse before anything is touched, and say how to recover."""
+        graph_file = self.root / "graph.json"
+        if self.settings.graph_backend != "networkx" or graph_file.exists():
+            return
+        docs = sorted((self.root / "documents").glob("*/v*.json"))
+        if docs:
+            raise StoreError(
+                f"{graph_file} is missing, but {len(docs)} stored policy documents in {self.root / 'documents'} say "
+                "this data dir held a corpus; nothing was changed. Restore graph.json from a backup, or move the "
+                "data dir aside and ingest the policies again (the newest version of each is stored there as JSON).")
 
     def in_memory_copy(self) -> Engine:
         """A copy of this corpus that lives in memory only (nothing on disk changes when it is written

@@ -116,3 +116,20 @@ def test_a_torn_last_audit_line_does_not_swallow_the_next_entry(tmp_path):
                         detail={"at": dt.date.today().isoformat()})
     audit.append(root, second)
     assert [e.actor for e in audit.read(root)] == ["ana", "cy"]
+
+
+def test_a_missing_graph_file_is_damage_and_nothing_is_wiped(data, embedding_cache_dir, capsys):
+    """Given a data dir whose graph.json is gone but whose stored documents and vectors are there, opening it
+    is refused with the file named and the way back, and the vectors are left as they were (starting on an
+    empty graph would "repair" them all away and then answer that no policy is stored)."""
+    (graph_file,) = data.rglob("graph.json")
+    graph_file.unlink()
+    vectors = {p: p.read_bytes() for p in data.rglob("vectors/*/*")}
+    assert vectors
+    with pytest.raises(StoreError, match=r"graph\.json is missing.*stored policy documents.*nothing was changed"):
+        open_engine(settings(data, embedding_cache_dir / "embeddings.sqlite"))
+    assert cli_main(["--data-dir", str(data), "stats"]) == 1
+    err = capsys.readouterr().err
+    assert "graph.json is missing" in err and "Traceback" not in err
+    assert {p: p.read_bytes() for p in data.rglob("vectors/*/*")} == vectors
+    assert not graph_file.exists()

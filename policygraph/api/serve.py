@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+import sys
 
 log = logging.getLogger("policygraph.api.serve")
 
@@ -199,7 +200,13 @@ def main(argv: list[str] | None = None) -> int:
     _add_serve_args(p)
     args = p.parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
-    return int(cmd_serve(args) or 0)
+    from policygraph.errors import PolicyGraphError
+
+    try:
+        return int(cmd_serve(args) or 0)
+    except PolicyGraphError as exc:  # a damaged or unreachable store: say what, no traceback
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":

@@ -14,9 +14,11 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import os
 import threading
 import time
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path, PurePath
 
@@ -79,6 +81,10 @@ class RWGate:
                 self._cond.notify_all()
 
 
+_DONE = threading.Event()
+_DONE.set()  # what a request waits on when there is nothing to wait for
+
+
 class PolicyService:
     def __init__(self, engine: Engine, *, max_content_chars: int = 20_000, agent=None,
                  admission: Admission | None = None, deadline_s: float = 30.0, decision_cache: int = 1024) -> None:
@@ -86,6 +92,12 @@ class PolicyService:
         #: the agent's recent decisions by request and corpus version: a re-upload or a spam wave is decided
         #: once (off when an LLM adjudicates: its answers are not a function of the request alone)
         self.decisions: LruCache[Decision] = LruCache(0 if engine.settings.llm_url else decision_cache)
+        #: requests being decided now, by cache key: an identical one waits for the first (single flight)
+        self._inflight: dict[tuple, threading.Event] = {}
+        self._inflight_lock = threading.Lock()
+        #: items of one batch decided at once (the embedder's pool has a model per core)
+        self.batch_parallel = max(1, os.cpu_count() or 1)
+        self._batch_pool = ThreadPoolExecutor(self.batch_parallel, thread_name_prefix="batch-item")
         self.max_content_chars = max_content_chars
         #: decision work: how much at once, waiting, per key (policygraph/api/admission.py)
         self.admission = admission or ApiConfig().admission()
@@ -167,20 +179,50 @@ class PolicyService:
 
     def decide(self, query: ContentQuery, *, key: str = "", ticket: WorkTicket | None = None) -> Decision:
         """The agent's decision, after a turn from admission control (`key`: whose turn; `ticket`: the
-        deadline and the client's presence, checked while waiting and between the agent's steps)."""
+        deadline and the client's presence, checked while waiting and between the agent's steps). A request
+        decided moments ago against the same corpus is answered from the cache without a turn; one being
+        decided right now for another client is waited for, not decided twice (a spam wave arrives at once)."""
         self.check_query(query)
         agent = self.agent
-        self.sync()
-        with self.gate.read():
-            cached = self._cached(query)
+        ticket = ticket or WorkTicket.within(self.deadline_s, self.admission.retry_after)
+        # the cache is read without the gate or a turn (a refusal must stay immediate while a publish waits):
+        # a remembered decision is a whole answer of the corpus version in its key; when another process
+        # has written, the turn's sync comes first
+        fresh = not self.engine.stale()
+        cached = self._cached(query) if fresh else None
         if cached is not None:  # no turn needed: nothing to compute
             return cached
-        ticket = ticket or WorkTicket.within(self.deadline_s, self.admission.retry_after)
-        with self.admission.turn(key, ticket):
-            ticket.check("start")
-            self.sync()
-            with self.gate.read():
-                return self._decide(agent, query, ticket)
+        cache_key = self._cache_key(query)
+        leader, done = self._join(cache_key) if fresh else (False, _DONE)
+        if not leader:
+            while not done.wait(0.1):  # the same request is being decided for another client
+                ticket.check("waiting for the same request")
+            cached = self._cached(query, count=False) if fresh else None
+            if cached is not None:
+                return cached
+        try:
+            with self.admission.turn(key, ticket):
+                ticket.check("start")
+                self.sync()
+                with self.gate.read():
+                    return self._decide(agent, query, ticket)
+        finally:
+            if leader:
+                self._leave(cache_key, done)
+
+    def _join(self, cache_key: tuple) -> tuple[bool, threading.Event]:
+        """(True, event) for the first request of its kind in flight; (False, the leader's event) otherwise."""
+        with self._inflight_lock:
+            done = self._inflight.get(cache_key)
+            if done is not None or not self.decisions.capacity:
+                return False, done or _DONE
+            done = self._inflight[cache_key] = threading.Event()
+            return True, done
+
+    def _leave(self, cache_key: tuple, done: threading.Event) -> None:
+        with self._inflight_lock:
+            self._inflight.pop(cache_key, None)
+        done.set()
 
     def _cache_key(self, query: ContentQuery) -> tuple:
         """Everything a decision depends on: the request, the corpus version and, for a request without a
@@ -188,7 +230,7 @@ class PolicyService:
         return (self.engine.catalog.generation, query.at or dt.date.today(), query.model_dump_json())
 
     def _cached(self, query: ContentQuery, count: bool = True) -> Decision | None:
-        """The remembered decision on this request against the current corpus (the caller holds the read gate)."""
+        """The remembered decision on this request against the current corpus version."""
         if not self.decisions.capacity:
             return None
         hit = self.decisions.get(self._cache_key(query), count)
@@ -210,17 +252,19 @@ class PolicyService:
         for i, q in enumerate(queries):
             self.check_query(q, f"items.{i}.")
         agent = self.agent
-        self.sync()
-        with self.gate.read():
+        if not self.engine.stale():  # as in decide(): no gate, no turn for what is remembered
             done = [self._cached(q) for q in queries]
-        if all(d is not None for d in done):  # no turn needed: nothing to compute
-            return done  # type: ignore[return-value]
+            if all(d is not None for d in done):  # no turn needed: nothing to compute
+                return done  # type: ignore[return-value]
         ticket = ticket or self.batch_ticket(len(queries))
         with self.admission.turn(key, ticket):
             ticket.check("start")
             self.sync()
             with self.gate.read():  # every item against the same corpus version
-                return [self._decide(agent, q, ticket) for q in queries]
+                if len(queries) == 1 or self.batch_parallel == 1:
+                    return [self._decide(agent, q, ticket) for q in queries]
+                # items side by side: one's embedding runs while another's graph work holds the interpreter
+                return list(self._batch_pool.map(lambda q: self._decide(agent, q, ticket), queries))
 
     def batch_ticket(self, items: int) -> WorkTicket:
         return WorkTicket.within(self.deadline_s * min(max(1, items), 10), self.admission.retry_after)

@@ -40,6 +40,8 @@ class NetworkxGraphStore:
         self.path = Path(path) if path is not None else None
         self._write_lock = threading.Lock()
         self._g: nx.MultiDiGraph = nx.MultiDiGraph()
+        #: (graph, {(node id, side): {edge type: [(src, dst, data)]}}), see _typed_edges
+        self._typed: tuple[nx.MultiDiGraph | None, dict] = (None, {})
         if self.path is not None and self.path.exists():
             self._g = self._load(self.path)
 
@@ -109,7 +111,9 @@ class NetworkxGraphStore:
     @staticmethod
     def _node(g: nx.MultiDiGraph, nid: str) -> Node:
         d = g.nodes[nid]
-        return Node(id=nid, label=d["label"], props=_copy_props(d["props"]))
+        # model_construct: the store's own, already validated data (validating it again on every read was
+        # a tenth of a decision's graph work)
+        return Node.model_construct(id=nid, label=d["label"], props=_copy_props(d["props"]))
 
     def get_node(self, node_id: str) -> Node | None:
         g = self._g
@@ -138,26 +142,40 @@ class NetworkxGraphStore:
         direction: Direction = "out",
     ) -> list[tuple[Edge, Node]]:
         g = self._g
-        types = set(edge_types) if edge_types is not None else None
+        sides = [d for d in ("out", "in") if direction in (d, "both")]
         seen: set[tuple[str, str, str]] = set()
         out: list[tuple[Edge, Node]] = []
         for nid in node_ids:
             if not g.has_node(nid):
                 continue
-            edges: list[tuple[str, str, str, dict[str, Any], str]] = []  # (src, dst, type, data, other end)
-            if direction in ("out", "both"):
-                edges.extend((s, t, k, d, t) for s, t, k, d in g.out_edges(nid, keys=True, data=True))
-            if direction in ("in", "both"):
-                edges.extend((s, t, k, d, s) for s, t, k, d in g.in_edges(nid, keys=True, data=True))
-            for s, t, k, d, other in edges:
-                if types is not None and k not in types:
-                    continue
-                if (s, k, t) in seen:
-                    continue
-                seen.add((s, k, t))
-                out.append((Edge(src=s, type=k, dst=t, props=_copy_props(d["props"])), self._node(g, other)))
+            for side in sides:
+                typed = self._typed_edges(g, nid, side)
+                for k in (edge_types if edge_types is not None else list(typed)):
+                    for s, t, d in typed.get(k, ()):
+                        if (s, k, t) in seen:
+                            continue
+                        seen.add((s, k, t))
+                        out.append((Edge.model_construct(src=s, type=k, dst=t, props=_copy_props(d["props"])),
+                                    self._node(g, t if side == "out" else s)))
         out.sort(key=lambda p: (p[0].src, p[0].type, p[0].dst))
         return out
+
+    def _typed_edges(self, g: nx.MultiDiGraph, nid: str, side: str) -> dict[str, list[tuple[str, str, dict]]]:
+        """A node's edges on one side, by type, kept for the graph they were read from (a write swaps in a
+        new graph, so they are never stale): a rule with hundreds of examples pointing at it is not walked
+        through again for the three edge types a reader asks for."""
+        held, by_node = self._typed
+        if held is not g:
+            by_node = {}
+            self._typed = (g, by_node)
+        typed = by_node.get((nid, side))
+        if typed is None:
+            typed = {}
+            edges = g.out_edges(nid, keys=True, data=True) if side == "out" else g.in_edges(nid, keys=True, data=True)
+            for s, t, k, d in edges:
+                typed.setdefault(k, []).append((s, t, d))
+            by_node[(nid, side)] = typed
+        return typed
 
     def counts(self) -> dict[str, int]:
         g = self._g
