@@ -123,9 +123,10 @@ def _serve_workers(args, workers: int) -> int:
     stopping = False
 
     def start():
-        p = ctx.Process(target=_worker_main, name="policygraph-worker", daemon=False)
+        ready = ctx.Event()  # set by the worker once its server accepts connections
+        p = ctx.Process(target=_worker_main, args=(ready,), name="policygraph-worker", daemon=False)
         p.start()
-        return p, time.monotonic()
+        return p, ready
 
     def stop_all(*_):
         nonlocal stopping
@@ -137,13 +138,20 @@ def _serve_workers(args, workers: int) -> int:
     log.warning("PolicyGraph API on http://%s:%d with %d workers (docs /docs, MCP %s)", cfg.host, cfg.port, workers,
                 cfg.mcp_path or "off")
     status = 0
+    restarts: list[float] = []
     while not stopping:
         time.sleep(0.5)
-        for i, (p, since) in enumerate(procs):
+        for i, (p, ready) in enumerate(procs):
             if p.is_alive() or stopping:
                 continue
-            if time.monotonic() - since < 60:  # it never came up: a configuration error, say so and stop
-                log.error("a worker exited with status %s while starting: stopping the service", p.exitcode)
+            if not ready.is_set():  # it never came up: a configuration error (port, data dir), say so and stop
+                log.error("a worker exited with status %s while starting (before it served): stopping the service",
+                          p.exitcode)
+                status, stopping = 1, True
+                break
+            restarts = [t for t in restarts if time.monotonic() - t < 60] + [time.monotonic()]
+            if len(restarts) > 2 * workers:
+                log.error("workers keep dying (%d restarts in a minute): stopping the service", len(restarts))
                 status, stopping = 1, True
                 break
             log.warning("a worker exited with status %s: starting another", p.exitcode)
@@ -158,8 +166,10 @@ def _serve_workers(args, workers: int) -> int:
     return status
 
 
-def _worker_main() -> None:
-    """One worker process: its own listening socket on the shared port, then uvicorn on it."""
+def _worker_main(ready) -> None:
+    """One worker process: its own listening socket on the shared port, then uvicorn on it; `ready` is set
+    once the server accepts connections (the supervisor restarts only workers that came up)."""
+    import asyncio
     import socket
 
     import uvicorn
@@ -173,11 +183,30 @@ def _worker_main() -> None:
     sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
-    sock.bind((cfg.host, cfg.port))
+    try:
+        sock.bind((cfg.host, cfg.port))
+    except OSError as exc:  # the port taken by something else, an address not on this host: one line, no traceback
+        logging.getLogger("policygraph.api.serve").error("cannot listen on %s:%d: %s", cfg.host, cfg.port, exc.strerror)
+        raise SystemExit(2) from None
     sock.listen(2048)
     sock.set_inheritable(True)
     config = uvicorn.Config(worker_app, factory=True, log_level=cfg.log_level.lower(), access_log=False)
-    uvicorn.Server(config).run(sockets=[sock])
+    server = uvicorn.Server(config)
+
+    async def serve() -> None:
+        async def say_when_started() -> None:
+            while not server.started and not server.should_exit:
+                await asyncio.sleep(0.05)
+            if server.started:
+                ready.set()
+
+        watcher = asyncio.create_task(say_when_started())
+        try:
+            await server.serve(sockets=[sock])
+        finally:
+            watcher.cancel()
+
+    asyncio.run(serve())
 
 
 def worker_app():

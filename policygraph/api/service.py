@@ -261,10 +261,23 @@ class PolicyService:
             ticket.check("start")
             self.sync()
             with self.gate.read():  # every item against the same corpus version
-                if len(queries) == 1 or self.batch_parallel == 1:
-                    return [self._decide(agent, q, ticket) for q in queries]
-                # items side by side: one's embedding runs while another's graph work holds the interpreter
-                return list(self._batch_pool.map(lambda q: self._decide(agent, q, ticket), queries))
+                # an item repeated in the batch is decided once (the copies are answered as cached)
+                first: dict[tuple, int] = {}
+                for i, q in enumerate(queries):  # (with the cache off, every item is its own)
+                    first.setdefault(self._cache_key(q) if self.decisions.capacity else (i,), i)
+                unique = sorted(first.values())
+                decided: list[Decision]
+                if len(unique) == 1 or self.batch_parallel == 1:
+                    decided = [self._decide(agent, queries[i], ticket) for i in unique]
+                else:
+                    # items side by side: one's embedding runs while another's graph work holds the interpreter
+                    decided = list(self._batch_pool.map(lambda i: self._decide(agent, queries[i], ticket), unique))
+                by_index = dict(zip(unique, decided, strict=True))
+                out = []
+                for i, q in enumerate(queries):
+                    j = first[self._cache_key(q) if self.decisions.capacity else (i,)]
+                    out.append(by_index[j] if j == i else by_index[j].model_copy(update={"cached": True}))
+                return out
 
     def batch_ticket(self, items: int) -> WorkTicket:
         return WorkTicket.within(self.deadline_s * min(max(1, items), 10), self.admission.retry_after)
