@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import secrets
 import sys
 import threading
 import time
@@ -45,9 +46,11 @@ Videos that show or encourage throwing lit fireworks at people or animals (revis
 
 
 def big(i: int, chars: int) -> str:
+    """Maximum-size content, different every time (a repeat would be answered from the decision cache)."""
     words = ("market report prices shipping weather northern region council debates bus lanes school fundraiser "
              "harvest festival river bridge repairs library opening hours").split()
-    return " ".join(words[(i * 7 + k) % len(words)] for k in range(chars // 6))[:chars]
+    tag = f"ref {i} {secrets.token_hex(4)} "
+    return (tag + " ".join(words[(i * 7 + k) % len(words)] for k in range(chars // 6)))[:chars]
 
 
 def normal_run(url: str, n: int) -> tuple[list[float], list[int]]:
@@ -55,7 +58,8 @@ def normal_run(url: str, n: int) -> tuple[list[float], list[int]]:
     with httpx.Client(base_url=url, timeout=120) as c:
         for k in range(n):
             t = time.perf_counter()
-            r = c.post("/v1/context", json={"text": f"{NORMAL_TEXTS[k % len(NORMAL_TEXTS)]} #{k}"},
+            text = f"{NORMAL_TEXTS[k % len(NORMAL_TEXTS)]} #{k} {secrets.token_hex(3)}"  # never a cache hit
+            r = c.post("/v1/context", json={"text": text},
                        headers={"X-API-Key": NORMAL})
             lat.append((time.perf_counter() - t) * 1000)
             statuses.append(r.status_code)
