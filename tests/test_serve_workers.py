@@ -32,8 +32,6 @@ AGENT = {"X-API-Key": AGENT_KEY}
 AUTHOR = {"X-API-Key": AUTHOR_KEY}
 WORKERS = 2
 START_TIMEOUT = 240.0  # supervisor + two workers loading the model and warming up, on two busy cores
-#: the supervisor's start-up window (serve.py): a worker that dies within it stops the service
-SUPERVISOR_STARTUP_WINDOW = 60.0
 
 DRONES = {"text": "Let's fly a drone full of fireworks and flares over the stadium crowd during the football "
                   "match tonight!", "top_k": 10}
@@ -350,14 +348,6 @@ def test_an_upload_through_one_connection_is_seen_on_every_other_connection(serv
         assert r.status_code == 200, r.text[:300]
         ids = [h["rule_id"] for h in r.json()["context"]["rules"]]
         assert "DRN-1.1" in ids, f"a decision made before the upload was served after it: {ids}"
-
-
-def test_a_worker_that_dies_long_after_start_up_is_replaced(service):
-    victim = max(service.workers(), key=age_s)
-    wait = SUPERVISOR_STARTUP_WINDOW + 5 - age_s(victim)
-    if wait > 0:  # past the supervisor's start-up window: a death now is a crash, not a failed start
-        time.sleep(wait)
-    replaced_after_kill(service, victim)
 
 
 def test_sigterm_stops_the_supervisor_and_every_worker_within_30_seconds(service):
