@@ -283,7 +283,30 @@ class Retriever:
 
     def embed(self, st: RetrievalState) -> None:
         t = time.perf_counter()
-        emb = self.corpus.embedder if self.cache_queries else self.corpus.embedder.inner
+        texts = self._texts_to_embed(st)
+        vecs = self.query_vectors(self._embedder(), texts)
+        st.qvec, st.passage_vectors = vecs[0], list(vecs[1:])
+        if not (st.normalized.text if st.normalized is not None else "").strip():  # labels or provenance only
+            st.qvec = np.zeros_like(st.qvec)
+        st.timings["embed"] = _ms(t)
+        self.classify(st)
+
+    def _embedder(self):
+        return self.corpus.embedder if self.cache_queries else self.corpus.embedder.inner
+
+    def prepare_vectors(self, query: ContentQuery) -> None:
+        """Embed what a decision on `query` will embed, into the query vector cache, now: the embedding
+        depends on the content alone, not on the corpus, so a server does it before it takes the corpus's
+        read gate, and a publish waiting for the reads in flight does not wait for the embedder too."""
+        if not self.vectors.capacity:
+            return
+        st = RetrievalState(query=query)
+        st.composed = compose(query)
+        st.normalized = normalize(st.composed.text)
+        self.query_vectors(self._embedder(), self._texts_to_embed(st))
+
+    def _texts_to_embed(self, st: RetrievalState) -> list[str]:
+        """The content (its first `embed_chars`) and its passages; sets `st.passages` and their weights."""
         text = st.normalized.text if st.normalized is not None else ""
         comp, n = st.composed, st.normalized
         groups = comp.groups() if comp is not None and comp.structured else []
@@ -307,12 +330,7 @@ class Retriever:
             st.passage_weights = [self.w.fields.of(name)] * len(st.passages)
         # bounded: at most embed_chars + max_passages × 1.5 × passage_chars characters reach the model,
         # whatever the length of the content
-        vecs = self.query_vectors(emb, [text[: self.w.embed_chars], *(text[a:b] for a, b in st.passages)])
-        st.qvec, st.passage_vectors = vecs[0], list(vecs[1:])
-        if not text.strip():  # labels or provenance only: no text to compare with anything
-            st.qvec = np.zeros_like(st.qvec)
-        st.timings["embed"] = _ms(t)
-        self.classify(st)
+        return [text[: self.w.embed_chars], *(text[a:b] for a, b in st.passages)]
 
     def query_vectors(self, emb, texts: list[str]) -> np.ndarray:
         """`emb.embed_queries(texts)`, with the texts seen recently taken from `self.vectors`."""

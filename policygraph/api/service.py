@@ -204,6 +204,8 @@ class PolicyService:
             with self.admission.turn(key, ticket):
                 ticket.check("start")
                 self.sync()
+                agent.retriever.prepare_vectors(query)  # outside the gate: a publish need not wait for it
+                ticket.check("embedded")
                 with self.gate.read():
                     return self._decide(agent, query, ticket)
         finally:
@@ -260,6 +262,9 @@ class PolicyService:
         with self.admission.turn(key, ticket):
             ticket.check("start")
             self.sync()
+            # the embeddings outside the gate, as in decide(), side by side
+            list(self._batch_pool.map(agent.retriever.prepare_vectors, queries))
+            ticket.check("embedded")
             with self.gate.read():  # every item against the same corpus version
                 # an item repeated in the batch is decided once (the copies are answered as cached)
                 first: dict[tuple, int] = {}
