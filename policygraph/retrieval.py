@@ -294,16 +294,19 @@ class Retriever:
     def _embedder(self):
         return self.corpus.embedder if self.cache_queries else self.corpus.embedder.inner
 
-    def prepare_vectors(self, query: ContentQuery) -> None:
+    def prepare_vectors(self, query: ContentQuery) -> float:
         """Embed what a decision on `query` will embed, into the query vector cache, now: the embedding
         depends on the content alone, not on the corpus, so a server does it before it takes the corpus's
-        read gate, and a publish waiting for the reads in flight does not wait for the embedder too."""
+        read gate, and a publish waiting for the reads in flight does not wait for the embedder too.
+        Returns the milliseconds it took (the decision's own `embed` timing then finds the vectors ready)."""
         if not self.vectors.capacity:
-            return
+            return 0.0
+        t = time.perf_counter()
         st = RetrievalState(query=query)
         st.composed = compose(query)
         st.normalized = normalize(st.composed.text)
         self.query_vectors(self._embedder(), self._texts_to_embed(st))
+        return _ms(t)
 
     def _texts_to_embed(self, st: RetrievalState) -> list[str]:
         """The content (its first `embed_chars`) and its passages; sets `st.passages` and their weights."""

@@ -204,10 +204,10 @@ class PolicyService:
             with self.admission.turn(key, ticket):
                 ticket.check("start")
                 self.sync()
-                agent.retriever.prepare_vectors(query)  # outside the gate: a publish need not wait for it
+                embed_ms = agent.retriever.prepare_vectors(query)  # outside the gate: a publish need not wait for it
                 ticket.check("embedded")
                 with self.gate.read():
-                    return self._decide(agent, query, ticket)
+                    return self._decide(agent, query, ticket, embed_ms)
         finally:
             if leader:
                 self._leave(cache_key, done)
@@ -238,12 +238,17 @@ class PolicyService:
         hit = self.decisions.get(self._cache_key(query), count)
         return hit.model_copy(update={"cached": True}) if hit is not None else None
 
-    def _decide(self, agent, query: ContentQuery, ticket: WorkTicket) -> Decision:
-        """The agent's decision (the caller holds a turn and the read gate), remembered for a repeat."""
+    def _decide(self, agent, query: ContentQuery, ticket: WorkTicket, embed_ms: float = 0.0) -> Decision:
+        """The agent's decision (the caller holds a turn and the read gate), remembered for a repeat.
+        `embed_ms`: the time its embeddings took before the gate, counted in its `embed` timing."""
         cached = self._cached(query, count=False)  # decided by another request while this one waited
         if cached is not None:
             return cached
         decision = agent.decide(query, check=ticket.check)
+        if embed_ms:
+            timings = decision.context.timings_ms
+            for name in ("embed", "agent_total"):
+                timings[name] = round(timings.get(name, 0.0) + embed_ms, 3)
         if self.decisions.capacity:
             self.decisions.put(self._cache_key(query), decision)
         return decision
@@ -263,7 +268,7 @@ class PolicyService:
             ticket.check("start")
             self.sync()
             # the embeddings outside the gate, as in decide(), side by side
-            list(self._batch_pool.map(agent.retriever.prepare_vectors, queries))
+            embed_ms = list(self._batch_pool.map(agent.retriever.prepare_vectors, queries))
             ticket.check("embedded")
             with self.gate.read():  # every item against the same corpus version
                 # an item repeated in the batch is decided once (the copies are answered as cached)
@@ -273,10 +278,11 @@ class PolicyService:
                 unique = sorted(first.values())
                 decided: list[Decision]
                 if len(unique) == 1 or self.batch_parallel == 1:
-                    decided = [self._decide(agent, queries[i], ticket) for i in unique]
+                    decided = [self._decide(agent, queries[i], ticket, embed_ms[i]) for i in unique]
                 else:
                     # items side by side: one's embedding runs while another's graph work holds the interpreter
-                    decided = list(self._batch_pool.map(lambda i: self._decide(agent, queries[i], ticket), unique))
+                    decided = list(self._batch_pool.map(
+                        lambda i: self._decide(agent, queries[i], ticket, embed_ms[i]), unique))
                 by_index = dict(zip(unique, decided, strict=True))
                 out = []
                 for i, q in enumerate(queries):
