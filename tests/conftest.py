@@ -73,6 +73,18 @@ def make_engine(data_dir: Path, cache_dir: Path | None = None, **kw):
     return Engine(Settings(data_dir=data_dir, **kw))
 
 
+def ingest_corpus(data_dir: Path, cache_dir: Path | None = None) -> Path:
+    """The bundled corpus ingested into `data_dir` (a few seconds: its vectors ship in policies/vectors)."""
+    from policygraph.ingest import pipeline
+
+    eng = make_engine(data_dir, cache_dir)
+    try:
+        pipeline.ingest(eng, [CORPUS])
+    finally:
+        eng.close()
+    return data_dir
+
+
 @pytest.fixture(scope="session")
 def corpus_engine(tmp_path_factory, embedding_cache_dir, worker_id):
     """The bundled corpus, ingested once per run (under pytest-xdist, once for all workers: each works

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from conftest import CORPUS, make_engine
+from conftest import ingest_corpus
 from test_api import NEW_POLICY, free_port
 
 from policygraph.settings import PROJECT_ROOT
@@ -219,15 +219,7 @@ def launch(data_dir: Path, port: int, log: Path) -> subprocess.Popen:
 @pytest.fixture(scope="module")
 def ingested(tmp_path_factory) -> Path:
     """The bundled corpus ingested into a data directory of its own (its embedding cache inside it)."""
-    from policygraph.ingest import pipeline
-
-    data = tmp_path_factory.mktemp("workers-corpus") / "data"
-    eng = make_engine(data)
-    try:
-        pipeline.ingest(eng, [CORPUS])
-    finally:
-        eng.close()
-    return data
+    return ingest_corpus(tmp_path_factory.mktemp("workers-corpus") / "data")
 
 
 @pytest.fixture(scope="module")

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from conftest import CORPUS, make_engine
+from conftest import CORPUS, ingest_corpus, make_engine
 from test_api import AGENT_KEY, AUTHOR_KEY, NEW_POLICY, Running, err, start_server, stop_server
 
 from policygraph.api.config import ApiConfig
@@ -40,15 +40,7 @@ PILLS = "anyone who wants the pills hit me up on telegram, molly and xanax, same
 @pytest.fixture(scope="module")
 def pristine(embedding_cache_dir, tmp_path_factory) -> Path:
     """The bundled corpus ingested into a data directory of this module's own (never served directly)."""
-    from policygraph.ingest import pipeline
-
-    data = tmp_path_factory.mktemp("serving-corpus") / "data"
-    eng = make_engine(data, embedding_cache_dir)
-    try:
-        pipeline.ingest(eng, [CORPUS])
-    finally:
-        eng.close()
-    return data
+    return ingest_corpus(tmp_path_factory.mktemp("serving-corpus") / "data", embedding_cache_dir)
 
 
 @pytest.fixture(scope="module")
