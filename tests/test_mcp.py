@@ -230,6 +230,12 @@ def test_mcp_mounted_in_http_api(data_dir, embedding_cache_dir, tmp_path):
         asyncio.run(asyncio.wait_for(_http_session(url, {"X-API-Key": AGENT_KEY}), TIMEOUT * 2))
         metrics = httpx.get(f"http://127.0.0.1:{port}/metrics", timeout=30).text
         assert 'route="/mcp"' in metrics
+        # a standing event stream is refused at once (stateless: nothing to push), so idle clients hold nothing
+        for _ in range(5):
+            r = httpx.get(url, headers={"X-API-Key": AGENT_KEY, "Accept": "text/event-stream"}, timeout=5)
+            assert r.status_code == 405 and r.headers["allow"] == "POST", r.text
+        metrics = httpx.get(f"http://127.0.0.1:{port}/metrics", timeout=30).text
+        assert "policygraph_http_requests_in_flight 1.0" in metrics  # the metrics request itself
     finally:
         server.should_exit = True
         th.join(timeout=30)

@@ -243,7 +243,7 @@ def create_app(engine: Engine, api_config: ApiConfig | None = None, *, service: 
     mcp_path = cfg.mcp_path if (mount_mcp if mount_mcp is not None else bool(cfg.mcp_path)) else ""
     mcp_server = None
     if mcp_path:
-        from policygraph.api.mcp_server import build_mcp_server
+        from policygraph.api.mcp_server import build_mcp_server, without_event_stream
 
         mcp_server = build_mcp_server(svc)
 
@@ -435,8 +435,8 @@ def create_app(engine: Engine, api_config: ApiConfig | None = None, *, service: 
     if mcp_server is not None:
         from starlette.routing import Route
 
-        mcp_asgi = mcp_server.streamable_http_app(streamable_http_path=mcp_path, stateless_http=True,
-                                                  json_response=True, host=cfg.host)
+        mcp_asgi = without_event_stream(mcp_server.streamable_http_app(
+            streamable_http_path=mcp_path, stateless_http=True, json_response=True, host=cfg.host))
         app.router.routes.append(Route(mcp_path, endpoint=mcp_asgi, include_in_schema=False))
 
     def required_role(method: str, path: str) -> Role | None:

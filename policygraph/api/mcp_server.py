@@ -116,6 +116,28 @@ def _refusing_unknown_arguments(fn, title: str):
     return tool
 
 
+class without_event_stream:  # noqa: N801 - reads as what it does to the app it wraps
+    """The streamable HTTP endpoint, answering `GET` with 405: the server is stateless (every request stands
+    alone, answered as JSON), so it has nothing to push on a standing event stream, and the MCP transport
+    lets such a server refuse the GET. Without this an idle `GET /mcp` stayed open for ever, one per client.
+    (An ASGI class, not a function: a router takes a plain function for a request handler.)"""
+
+    BODY = json.dumps({"error": {"code": "method_not_allowed", "message": (
+        "this MCP endpoint is stateless and offers no event stream: send JSON-RPC requests with POST")}}).encode()
+
+    def __init__(self, app) -> None:
+        self.app = app
+
+    async def __call__(self, scope, receive, send) -> None:
+        if scope["type"] == "http" and scope.get("method") == "GET":
+            await send({"type": "http.response.start", "status": 405,
+                        "headers": [(b"allow", b"POST"), (b"content-type", b"application/json"),
+                                    (b"content-length", str(len(self.BODY)).encode())]})
+            await send({"type": "http.response.body", "body": self.BODY})
+            return
+        await self.app(scope, receive, send)
+
+
 def build_mcp_server(svc: PolicyService):
     """An MCPServer over the service. Tools are plain functions: the SDK runs them in worker threads."""
     from mcp.server.mcpserver import MCPServer
@@ -306,11 +328,10 @@ def main(argv: list[str] | None = None) -> int:
     host = args.host or cfg.host
     port = args.port if args.port is not None else cfg.port
     keys = KeyStore.from_config(cfg)
-    inner = mcp.streamable_http_app(streamable_http_path=args.path, stateless_http=True, json_response=True,
-                                    host=host)
-    if args.no_auth:
-        endpoint = inner
-    else:
+    inner = without_event_stream(mcp.streamable_http_app(streamable_http_path=args.path, stateless_http=True,
+                                                         json_response=True, host=host))
+    endpoint: without_event_stream | KeyAuthMiddleware = inner
+    if not args.no_auth:
         if not len(keys):
             log.warning("no API keys configured: every MCP request will answer 401 (set POLICYGRAPH_API_KEYS "
                         "or pass --no-auth on loopback)")
