@@ -263,6 +263,35 @@ def test_a_spam_wave_of_identical_requests_arriving_at_once_is_decided_once(api)
     assert all(verdicts(a) == verdicts(answers[0]) for a in answers)
 
 
+def test_a_flood_of_copies_still_meets_the_queue_limits(api):
+    """Copies of a request in flight wait for it outside admission control, but only as many as one key may
+    queue: given one decision at a time and a queue of one, 12 copies at once get the decision (computed
+    once) or a 429 at once — none is left holding a thread beyond the limit, none is computed twice."""
+    tight = start_server(api.engine, max_batch_size=DEFAULT_BATCH, max_content_chars=20_000, warmup=False,
+                         max_running_decisions=1,
+                         per_key_running=1, max_queued_decisions=1, per_key_queued=1)
+    # long content (several passages to embed): the first copy is still being decided when the others arrive
+    body = {"text": " ".join(f"Free followers!!! {k}0k followers in one hour, no password needed, just click the "
+                             "link in bio and share it with your friends." for k in range(40))}
+    start = threading.Barrier(12)
+
+    def one(_: int) -> tuple[int, bool]:
+        with tight.client() as c:
+            start.wait(30)
+            r = c.post("/v1/context", json=body, headers=AGENT)
+            return r.status_code, bool(r.status_code == 200 and r.json()["cached"])
+
+    try:
+        with ThreadPoolExecutor(12) as pool:
+            answers = list(pool.map(one, range(12)))
+    finally:
+        stop_server(tight)
+    codes = sorted(code for code, _ in answers)
+    assert set(codes) <= {200, 429}, codes
+    assert codes.count(429) >= 1, codes  # more copies than may wait: the excess is refused
+    assert [cached for code, cached in answers if code == 200].count(False) == 1, answers  # decided once
+
+
 def test_a_batch_that_repeats_one_new_item_decides_it_once(client):
     """A spam wave inside one batch: the same new text four times is decided once; the other three items
     are the remembered decision (`cached: true`)."""

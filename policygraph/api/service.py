@@ -94,6 +94,7 @@ class PolicyService:
         self.decisions: LruCache[Decision] = LruCache(0 if engine.settings.llm_url else decision_cache)
         #: requests being decided now, by cache key: an identical one waits for the first (single flight)
         self._inflight: dict[tuple, threading.Event] = {}
+        self._followers: dict[tuple, int] = {}
         self._inflight_lock = threading.Lock()
         #: items of one batch decided at once (the embedder's pool has a model per core)
         self.batch_parallel = max(1, os.cpu_count() or 1)
@@ -101,6 +102,8 @@ class PolicyService:
         self.max_content_chars = max_content_chars
         #: decision work: how much at once, waiting, per key (policygraph/api/admission.py)
         self.admission = admission or ApiConfig().admission()
+        #: copies of one request that may wait for it outside admission control (as many as one key may queue)
+        self.max_followers = self.admission.per_key_queued
         self.deadline_s = deadline_s
         self.gate = RWGate()
         self._agent = agent
@@ -195,8 +198,12 @@ class PolicyService:
         cache_key = self._cache_key(query)
         leader, done = self._join(cache_key) if fresh else (False, _DONE)
         if not leader:
-            while not done.wait(0.1):  # the same request is being decided for another client
-                ticket.check("waiting for the same request")
+            try:
+                while not done.wait(0.1):  # the same request is being decided for another client
+                    ticket.check("waiting for the same request")
+            finally:
+                if done is not _DONE:
+                    self._unfollow(cache_key)
             cached = self._cached(query, count=False) if fresh else None
             if cached is not None:
                 return cached
@@ -213,13 +220,28 @@ class PolicyService:
                 self._leave(cache_key, done)
 
     def _join(self, cache_key: tuple) -> tuple[bool, threading.Event]:
-        """(True, event) for the first request of its kind in flight; (False, the leader's event) otherwise."""
+        """(True, a new event) for the first request of its kind in flight; (False, the leader's event) for one
+        of at most `max_followers` copies waiting for it; (False, an event already set) otherwise: that request
+        takes a turn like any other, so a flood of copies still meets admission control's queue limits."""
         with self._inflight_lock:
             done = self._inflight.get(cache_key)
-            if done is not None or not self.decisions.capacity:
-                return False, done or _DONE
-            done = self._inflight[cache_key] = threading.Event()
-            return True, done
+            if not self.decisions.capacity:
+                return False, _DONE
+            if done is None:
+                done = self._inflight[cache_key] = threading.Event()
+                return True, done
+            if self._followers.get(cache_key, 0) >= self.max_followers:
+                return False, _DONE
+            self._followers[cache_key] = self._followers.get(cache_key, 0) + 1
+            return False, done
+
+    def _unfollow(self, cache_key: tuple) -> None:
+        with self._inflight_lock:
+            n = self._followers.get(cache_key, 0) - 1
+            if n > 0:
+                self._followers[cache_key] = n
+            else:
+                self._followers.pop(cache_key, None)
 
     def _leave(self, cache_key: tuple, done: threading.Event) -> None:
         with self._inflight_lock:
