@@ -102,6 +102,13 @@ def corpus_engine(tmp_path_factory, embedding_cache_dir, worker_id):
     return make_engine(mine, embedding_cache_dir)
 
 
+@pytest.fixture(scope="module")
+def client(api):
+    """An HTTP client of the module's `api` server (each module that serves one defines `api`)."""
+    with api.client() as c:
+        yield c
+
+
 @pytest.fixture(autouse=True, scope="session")
 def _offline():
     os.environ.setdefault("HF_HUB_OFFLINE", "1")

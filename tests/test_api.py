@@ -184,12 +184,6 @@ def api(corpus_engine, embedding_cache_dir, tmp_path_factory) -> Iterator[Runnin
     stop_server(r)
 
 
-@pytest.fixture(scope="module")
-def client(api) -> Iterator[httpx.Client]:
-    with api.client() as c:
-        yield c
-
-
 def err(resp: httpx.Response) -> dict:
     body = resp.json()
     assert set(body) == {"error"}, body

@@ -31,12 +31,6 @@ def api(embedding_cache_dir, tmp_path_factory) -> Iterator[Running]:
     stop_server(r)
 
 
-@pytest.fixture(scope="module")
-def client(api) -> Iterator[httpx.Client]:
-    with api.client() as c:
-        yield c
-
-
 # --------------------------------------------------------------------------- offline docs (issue item 6)
 
 _REFERENCE = re.compile(r"""(?:\bsrc|\bhref|\bspec-url)\s*=\s*["']([^"']*)["']|\burl:\s*'([^']*)'""")

@@ -94,12 +94,6 @@ def api(corpus_engine, embedding_cache_dir, tmp_path_factory, server_errors) -> 
     stop_server(r)
 
 
-@pytest.fixture(scope="module")
-def client(api) -> Iterator[httpx.Client]:
-    with api.client() as c:
-        yield c
-
-
 @pytest.fixture
 def errors(server_errors) -> Iterator[_Errors]:
     server_errors.take()

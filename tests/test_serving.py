@@ -55,12 +55,6 @@ def api(pristine, embedding_cache_dir, tmp_path_factory) -> Iterator[Running]:
         r.engine.close()
 
 
-@pytest.fixture(scope="module")
-def client(api) -> Iterator[httpx.Client]:
-    with api.client() as c:
-        yield c
-
-
 def ask(client: httpx.Client, body: dict, view: str | None = None) -> dict:
     params = {"view": view} if view else None
     r = client.post("/v1/context", json=body, params=params, headers=AGENT)
