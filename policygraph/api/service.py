@@ -208,13 +208,17 @@ class PolicyService:
             if cached is not None:
                 return cached
         try:
+            asked = time.perf_counter()
             with self.admission.turn(key, ticket):
+                waited = {"wait_turn": _ms_since(asked)}
                 ticket.check("start")
                 self.sync()
                 embed_ms = agent.retriever.prepare_vectors(query)  # outside the gate: a publish need not wait for it
                 ticket.check("embedded")
+                gate_asked = time.perf_counter()
                 with self.gate.read():
-                    return self._decide(agent, query, ticket, embed_ms)
+                    waited["wait_gate"] = _ms_since(gate_asked)
+                    return self._decide(agent, query, ticket, embed_ms, waited)
         finally:
             if leader:
                 self._leave(cache_key, done)
@@ -260,17 +264,20 @@ class PolicyService:
         hit = self.decisions.get(self._cache_key(query), count)
         return hit.model_copy(update={"cached": True}) if hit is not None else None
 
-    def _decide(self, agent, query: ContentQuery, ticket: WorkTicket, embed_ms: float = 0.0) -> Decision:
+    def _decide(self, agent, query: ContentQuery, ticket: WorkTicket, embed_ms: float = 0.0,
+                waited: dict[str, float] | None = None) -> Decision:
         """The agent's decision (the caller holds a turn and the read gate), remembered for a repeat.
-        `embed_ms`: the time its embeddings took before the gate, counted in its `embed` timing."""
+        `embed_ms`: the time its embeddings took before the gate, counted in its `embed` timing; `waited`:
+        how long it waited for its turn (`wait_turn`) and for the read gate (`wait_gate`, behind a publish)."""
         cached = self._cached(query, count=False)  # decided by another request while this one waited
         if cached is not None:
             return cached
         decision = agent.decide(query, check=ticket.check)
+        timings = decision.context.timings_ms
         if embed_ms:
-            timings = decision.context.timings_ms
             for name in ("embed", "agent_total"):
                 timings[name] = round(timings.get(name, 0.0) + embed_ms, 3)
+        timings.update(waited or {})
         if self.decisions.capacity:
             self.decisions.put(self._cache_key(query), decision)
         return decision
@@ -352,6 +359,10 @@ class PolicyService:
         log.info("upload %s: %d policies, %d rules written%s", name, len(report.policies), report.rules_written,
                  " (unchanged)" if report.noop else "")
         return report
+
+
+def _ms_since(t: float) -> float:
+    return round((time.perf_counter() - t) * 1000.0, 3)
 
 
 def safe_filename(filename: str) -> str:

@@ -111,6 +111,9 @@ class VectorIndex(Protocol):
 
     def keys(self) -> list[str]: ...
 
+    def matrix(self) -> tuple[list[str], np.ndarray]:
+        """Every key and its vector, row i for key i (a statistic over the whole index)."""
+
     def __len__(self) -> int: ...
 
     def save(self) -> None:

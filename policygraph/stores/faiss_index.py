@@ -15,6 +15,7 @@ import logging
 import threading
 from collections.abc import Iterable, Sequence
 from pathlib import Path
+from typing import Any
 
 import faiss
 import numpy as np
@@ -150,6 +151,16 @@ class FaissVectorIndex:
         i = self._key_to_id.get(key)
         # without an `x` buffer the stub's first (torch) overload is picked; faiss returns an ndarray here
         return None if i is None else self._index.reconstruct(i)  # type: ignore[return-value]
+
+    def matrix(self) -> tuple[list[str], np.ndarray]:
+        """Every key and its vector (row i is key i), read in one piece from the flat storage: what a
+        statistic over the whole index needs, without a `reconstruct` call per key."""
+        with self._lock:
+            idmap: Any = self._index  # an IndexIDMap2 over an IndexFlatIP (the stubs type both as Index)
+            ids = faiss.vector_to_array(idmap.id_map)
+            flat: Any = faiss.downcast_index(idmap.index)
+            vecs = faiss.vector_to_array(flat.codes).view(np.float32).reshape(-1, self.dim)
+            return [self._id_to_key[int(i)] for i in ids], vecs
 
     def _searcher(self):
         if not self.use_gpu:

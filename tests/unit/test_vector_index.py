@@ -31,3 +31,16 @@ def test_a_save_torn_between_its_two_files_is_detected(tmp_path):
     torn = FaissVectorIndex(8, tmp_path)
     assert torn.load_error is not None and "torn" in torn.load_error
     assert len(torn) == 0  # empty: the engine rebuilds it from the graph on open
+
+
+def test_the_whole_matrix_reads_back_every_key_with_its_vector_after_removals():
+    rng = np.random.default_rng(3)
+    vecs = rng.normal(size=(6, 8)).astype(np.float32)
+    idx = FaissVectorIndex(8)
+    idx.add(list("abcdef"), vecs)
+    idx.remove(["b", "e"])
+    idx.add(["b"], vecs[4:5])  # a key added again gets a new row
+    keys, mat = idx.matrix()
+    assert sorted(keys) == ["a", "b", "c", "d", "f"] and mat.shape == (5, 8)
+    for k, row in zip(keys, mat, strict=True):
+        np.testing.assert_array_equal(row, idx.get_vector(k))
