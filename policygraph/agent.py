@@ -420,8 +420,8 @@ class PolicyAgent:
         parts = {"title": pol.props["title"] if pol else pid, "category": pol.props["category"] if pol else "",
                  "prohibited": prohibited, "allowed": allowed, "definitions": terms, "examples": examples}
         _ = txt
-        if len(self._render_cache) > 512:
-            self._render_cache.clear()
+        if len(self._render_cache) > 512 or any(k[0] != key[0] for k in self._render_cache):
+            self._render_cache.clear()  # only the current corpus version's parts are kept
         self._render_cache[key] = parts
         return parts
 

@@ -98,6 +98,7 @@ def test_a_repeated_request_is_answered_from_the_cache_with_the_same_decision(cl
     assert again["ranked_categories"] == first["ranked_categories"]
     assert rule_ids(again) == rule_ids(first)
     assert again["rendered"] == first["rendered"]
+    assert {**again, "cached": False} == first  # the whole answer, as it was (it is kept compressed)
 
 
 def test_a_different_date_jurisdiction_or_top_k_is_decided_afresh_and_then_cached_on_its_own(client):

@@ -11,6 +11,8 @@ import logging
 import os
 import sys
 
+from policygraph.api.memory import few_malloc_arenas
+
 log = logging.getLogger("policygraph.api.serve")
 
 
@@ -69,7 +71,7 @@ def cmd_serve(args) -> int:
 
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    _few_malloc_arenas()
+    few_malloc_arenas()
     workers = args.workers if getattr(args, "workers", None) is not None else ApiConfig().workers
     if workers > 1:
         return _serve_workers(args, workers)
@@ -79,22 +81,6 @@ def cmd_serve(args) -> int:
     # uvicorn's own access log is off: ours (api.access) names callers by role and key digest only
     uvicorn.run(app, host=cfg.host, port=cfg.port, log_level=level, access_log=False)
     return 0
-
-
-def _few_malloc_arenas(arenas: int = 2) -> None:
-    """glibc gives each thread that allocates its own malloc arena (up to 8 per core): a server whose
-    threadpool hands requests to ~40 threads keeps growing as arena after arena fills with freed but
-    unreturned memory. Two arenas keep resident memory level at no measurable cost in throughput.
-    MALLOC_ARENA_MAX in the environment wins; on other C libraries this does nothing."""
-    if "MALLOC_ARENA_MAX" in os.environ or not sys.platform.startswith("linux"):
-        return
-    import ctypes
-
-    try:
-        libc = ctypes.CDLL("libc.so.6")
-        libc.mallopt(-8, arenas)  # M_ARENA_MAX
-    except (OSError, AttributeError):
-        pass
 
 
 def _logging(level: str) -> str:
@@ -235,7 +221,7 @@ def worker_app():
 
     cfg = ApiConfig()
     _logging(cfg.log_level)
-    _few_malloc_arenas()
+    few_malloc_arenas()
     return create_app(open_engine(Settings()), cfg)
 
 
