@@ -472,8 +472,8 @@ class Engine:
                 for node in self.graph.find_nodes("Rule", {"policy_id": d.id}):
                     vto, vfrom = node.props.get("valid_to"), node.props.get("valid_from")
                     if node.props.get("version", 0) < d.version and (vto is None or vto > start):
-                        node.props["valid_to"] = max(start, vfrom) if vfrom else start
-                        batch.nodes.append(node)
+                        closed = {**node.props, "valid_to": max(start, vfrom) if vfrom else start}
+                        batch.nodes.append(node.model_copy(update={"props": closed}))
                 prev_ids = {x.id for x in prev.rules()}
                 for r in d.rules():
                     old_id = r.id if r.id in prev_ids else (supersedes or {}).get(r.id)

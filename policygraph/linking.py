@@ -12,6 +12,7 @@ from __future__ import annotations
 import threading
 import unicodedata
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 import spacy
 from spacy.language import Language
@@ -38,13 +39,30 @@ def _norm(text: str) -> str:
     return unicodedata.normalize("NFKC", text).lower()
 
 
+@dataclass(frozen=True)
+class _Matching:
+    """One consistent matching state: the tokenizer, the matcher over its vocabulary and the alias tables."""
+    nlp: Language
+    matcher: PhraseMatcher
+    unspaced: list[tuple[str, str, str, str]]  # (normalised alias, alias, lang, term id)
+    names: dict[str, str]
+    alias_lang: dict[tuple[str, str], str]
+    base_vocab: int  # lexemes the tokenizer knew when this state was built
+
+
 class TermLinker:
+    #: lexemes the tokenizer may learn from content before it is renewed. spaCy keeps every new token it
+    #: tokenises in its vocabulary for ever: a server reading content full of user names, links and typos grew
+    #: ~1.2 KB per request (30 MB over a 10-minute soak). A renewed tokenizer starts from the aliases again.
+    VOCAB_LIMIT = 50_000
+
     def __init__(self, terms: Iterable[TermDoc] = (), *, _shared: TermLinker | None = None) -> None:
         self._nlp: Language = _shared._nlp if _shared is not None else spacy.blank("xx")
-        #: normalised alias -> its tokenised pattern: tokenising every alias again made each rebuild (after
-        #: every write, twice) cost ~0.3 s of a publish's exclusive phase on the bundled corpus
+        #: normalised alias -> its tokenised pattern (in `_nlp`'s vocabulary): tokenising every alias again made
+        #: each rebuild (after every write, twice) cost ~0.3 s of a publish's exclusive phase on the bundled corpus
         self._patterns: dict[str, Doc] = _shared._patterns if _shared is not None else {}
         self._lock = threading.Lock()
+        self._renewing = False
         self._terms: list[TermDoc] | None = None  # the vocabulary the matcher was built from
         self.rebuild(terms)
 
@@ -57,8 +75,14 @@ class TermLinker:
         terms = list(terms)
         if terms == self._terms:  # most writes leave the vocabulary as it was
             return
-        matcher = PhraseMatcher(self._nlp.vocab, attr="LOWER")
-        unspaced: list[tuple[str, str, str, str]] = []  # (normalised alias, alias, lang, term id)
+        state = self._build(self._nlp, self._patterns, terms)
+        with self._lock:
+            self._state, self._terms = state, terms
+
+    @staticmethod
+    def _build(nlp: Language, cache: dict[str, Doc], terms: list[TermDoc]) -> _Matching:
+        matcher = PhraseMatcher(nlp.vocab, attr="LOWER")
+        unspaced: list[tuple[str, str, str, str]] = []
         names: dict[str, str] = {}
         alias_lang: dict[tuple[str, str], str] = {}
         for t in terms:
@@ -72,34 +96,60 @@ class TermLinker:
                     unspaced.append((_norm(alias), alias, lang, t.id))
                 else:
                     norm = _norm(alias)
-                    doc = self._patterns.get(norm)
+                    doc = cache.get(norm)
                     if doc is None:
-                        doc = self._patterns[norm] = self._nlp.make_doc(norm)
+                        doc = cache[norm] = nlp.make_doc(norm)
                     patterns.append(doc)
                     alias_lang.setdefault((t.id, norm), lang)
             if patterns:
                 matcher.add(t.id, patterns)
         in_use = {norm for _, norm in alias_lang}
-        if len(self._patterns) > 2 * len(in_use) + 1024:  # aliases no longer defined leave the cache
-            for norm in [n for n in self._patterns if n not in in_use]:
-                self._patterns.pop(norm, None)
-        with self._lock:
-            self._matcher, self._unspaced, self._names, self._alias_lang = matcher, unspaced, names, alias_lang
-            self._terms = terms
+        if len(cache) > 2 * len(in_use) + 1024:  # aliases no longer defined leave the cache
+            for norm in [n for n in cache if n not in in_use]:
+                cache.pop(norm, None)
+        return _Matching(nlp, matcher, unspaced, names, alias_lang, len(nlp.vocab))
+
+    def _renew(self) -> None:
+        """A fresh tokenizer and matcher over the same terms, swapped in whole (readers go on meanwhile)."""
+        try:
+            with self._lock:
+                terms = list(self._terms or [])
+            nlp, cache = spacy.blank("xx"), {}
+            state = self._build(nlp, cache, terms)
+            with self._lock:
+                if self._terms == terms:  # not rebuilt meanwhile
+                    self._state, self._nlp, self._patterns = state, nlp, cache
+        finally:
+            self._renewing = False
+
+    def _renew_when_grown(self, st: _Matching) -> None:
+        if len(st.nlp.vocab) > st.base_vocab + self.VOCAB_LIMIT and not self._renewing:
+            with self._lock:
+                if self._renewing:
+                    return
+                self._renewing = True
+            threading.Thread(target=self._renew, name="linker-renew", daemon=True).start()
 
     @property
     def size(self) -> int:
-        return len(self._names)
+        return len(self._state.names)
+
+    @property
+    def vocab_size(self) -> int:
+        """Lexemes its tokenizer knows now (about `VOCAB_LIMIT` more than its aliases' at most)."""
+        return len(self._state.nlp.vocab)
 
     def link(self, text: str) -> list[LinkedTerm]:
         """Terms mentioned in `text`, longest match first where matches overlap, in text order."""
         norm = _norm(text)
         with self._lock:
-            matcher, unspaced, names, alias_lang = self._matcher, self._unspaced, self._names, self._alias_lang
-        doc = self._nlp.make_doc(break_long_runs(norm))
+            st = self._state
+        nlp, matcher, unspaced, names, alias_lang = st.nlp, st.matcher, st.unspaced, st.names, st.alias_lang
+        doc = nlp.make_doc(break_long_runs(norm))
+        self._renew_when_grown(st)
         found: list[LinkedTerm] = []
         for match_id, start, end in matcher(doc):
-            tid = self._nlp.vocab.strings[match_id]
+            tid = nlp.vocab.strings[match_id]
             span = doc[start:end]
             found.append(LinkedTerm(term_id=tid, term=names[tid], alias=text[span.start_char:span.end_char],
                                     language=alias_lang.get((tid, span.text), "xx"),

@@ -5,6 +5,8 @@ alone would not fit in memory)."""
 
 from __future__ import annotations
 
+import time
+
 import numpy as np
 
 from policygraph.graph_model import is_example_id
@@ -52,3 +54,22 @@ def test_a_derived_linker_links_like_one_built_from_scratch(corpus_engine):
     assert any(fresh.link(t) for t in texts)
     fewer = corpus_engine.linker.derived(terms[: len(terms) // 2])
     assert [TermLinker(terms[: len(terms) // 2]).link(t) for t in texts] == [fewer.link(t) for t in texts]
+
+
+def test_the_linkers_tokenizer_is_renewed_before_novel_tokens_grow_it_without_bound(corpus_engine):
+    """spaCy keeps every token it has seen: content full of user names and links grew a server ~1.2 KB per
+    request. Past its limit the linker swaps in a fresh tokenizer (in the background) and links as before."""
+    linker = corpus_engine.linker.derived(corpus_engine.terms())
+    linker.VOCAB_LIMIT = 2_000
+    start = linker.vocab_size
+    probe = ["Selling cocaine and MDMA, DM me", "Das ist eine Terrororganisation", "आतंकवादी संगठन का वीडियो"]
+    expected = [linker.link(t) for t in probe]
+    for rnd in range(4):  # 12,000 novel tokens in all, 3,000 a round
+        for i in range(1_500):
+            linker.link(f"user{rnd}x{i} posted https://x{rnd}y{i}.example cocaine")
+        deadline = time.time() + 30
+        while linker.vocab_size > start + 2_000 and time.time() < deadline:  # renewed in the background
+            time.sleep(0.05)
+        assert linker.vocab_size <= start + 2_000, (rnd, linker.vocab_size - start)
+    assert [linker.link(t) for t in probe] == expected
+    assert linker.link("user99999x sells cocaine")[0].term_id == expected[0][0].term_id

@@ -52,7 +52,11 @@ class GraphBatch(BaseModel):
 
 @runtime_checkable
 class GraphStore(Protocol):
-    """The rule graph. Implementations: `NetworkxGraphStore` (embedded default), `Neo4jGraphStore`."""
+    """The rule graph. Implementations: `NetworkxGraphStore` (embedded default), `Neo4jGraphStore`.
+
+    Nodes and edges a read returns may be shared with other readers (the embedded store hands out one view
+    per node and graph version): treat them as read-only, and change the graph by writing new nodes in a
+    `GraphBatch`."""
 
     def apply(self, batch: GraphBatch) -> None:
         """Apply a batch atomically: afterwards every change is visible, or (on error) none is."""

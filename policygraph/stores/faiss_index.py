@@ -73,7 +73,7 @@ class FaissVectorIndex:
         self._gpu_dirty = True
         #: id(allowed set) -> (that set, its ids): readers pass the same set object for the same filter (the
         #: catalog keeps one per date and jurisdiction), so mapping its keys to ids is done once, not per search
-        self._allowed_ids: dict[int, tuple[set[str], np.ndarray]] = {}
+        self._allowed_ids: dict[int, tuple[set[str], np.ndarray, Any, Any]] = {}
 
     @property
     def device(self) -> str:
@@ -172,16 +172,20 @@ class FaissVectorIndex:
             self._gpu_dirty = False
         return self._gpu_index
 
-    def _ids_of(self, allowed: set[str]) -> np.ndarray:
-        """The ids of the allowed keys that are in the index (the lock is held)."""
+    def _ids_of(self, allowed: set[str]) -> tuple[np.ndarray, Any]:
+        """The ids of the allowed keys that are in the index, and FAISS search parameters that select them
+        (the lock is held). Both are kept per filter set: building the selector cost more than the search."""
         cached = self._allowed_ids.get(id(allowed))
         if cached is not None and cached[0] is allowed:  # the cache holds the set: its id is not reused
-            return cached[1]
+            return cached[1], cached[2]
         ids = np.fromiter((self._key_to_id[key] for key in allowed if key in self._key_to_id), dtype=np.int64)
+        sel = faiss.IDSelectorBatch(ids)
+        # SWIG constructors take attributes as keywords; the stub's __init__ takes none
+        params = faiss.SearchParameters(sel=sel)  # type: ignore[call-arg]
         if len(self._allowed_ids) >= 64:
             self._allowed_ids.clear()
-        self._allowed_ids[id(allowed)] = (allowed, ids)
-        return ids
+        self._allowed_ids[id(allowed)] = (allowed, ids, params, sel)  # the parameters point at the selector: both kept
+        return ids, params
 
     def search(self, vector: np.ndarray, k: int, allowed: set[str] | None = None) -> list[tuple[str, float]]:
         """The k best keys by inner product; `allowed` (a set not changed after it is passed) filters
@@ -197,7 +201,7 @@ class FaissVectorIndex:
             if n == 0 or k <= 0:
                 return [[] for _ in range(len(q))]
             if allowed is not None:
-                allowed_ids = self._ids_of(allowed)
+                allowed_ids, params = self._ids_of(allowed)
                 if not len(allowed_ids):
                     return [[] for _ in range(len(q))]
             index = self._searcher()
@@ -206,9 +210,6 @@ class FaissVectorIndex:
             if allowed is None:
                 scores, ids = index.search(q, min(k, n))
             elif not self.use_gpu:
-                sel = faiss.IDSelectorBatch(allowed_ids)
-                # SWIG constructors take attributes as keywords; the stub's __init__ takes none
-                params = faiss.SearchParameters(sel=sel)  # type: ignore[call-arg]
                 scores, ids = index.search(q, min(k, len(allowed_ids)), params=params)
             else:
                 scores, ids = index.search(q, n)

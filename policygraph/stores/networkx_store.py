@@ -42,6 +42,8 @@ class NetworkxGraphStore:
         self._g: nx.MultiDiGraph = nx.MultiDiGraph()
         #: (graph, {(node id, side): {edge type: [(src, dst, data)]}}), see _typed_edges
         self._typed: tuple[nx.MultiDiGraph | None, dict] = (None, {})
+        #: (graph, {node id: Node}, {(src, type, dst): Edge}): the read views handed out for that graph, see _view
+        self._views: tuple[nx.MultiDiGraph | None, dict, dict] = (None, {}, {})
         if self.path is not None and self.path.exists():
             self._g = self._load(self.path)
 
@@ -115,13 +117,30 @@ class NetworkxGraphStore:
         # a tenth of a decision's graph work)
         return Node.model_construct(id=nid, label=d["label"], props=_copy_props(d["props"]))
 
+    def _views_of(self, g: nx.MultiDiGraph) -> tuple[dict[str, Node], dict[tuple[str, str, str], Edge]]:
+        held, nodes, edges = self._views
+        if held is not g:
+            nodes, edges = {}, {}
+            self._views = (g, nodes, edges)
+        return nodes, edges
+
+    def _view(self, g: nx.MultiDiGraph, nid: str) -> Node:
+        """The node as the agent's reads get it: built once per graph version and shared (a write swaps in a
+        new graph, so a view is never stale). Building a Node with copied properties for every read was a
+        quarter of a decision's non-embedding work. Views are read-only: a writer builds new nodes."""
+        nodes, _ = self._views_of(g)
+        node = nodes.get(nid)
+        if node is None:
+            node = nodes[nid] = self._node(g, nid)
+        return node
+
     def get_node(self, node_id: str) -> Node | None:
         g = self._g
-        return self._node(g, node_id) if g.has_node(node_id) else None
+        return self._view(g, node_id) if g.has_node(node_id) else None
 
     def get_nodes(self, node_ids: Sequence[str]) -> list[Node]:
         g = self._g
-        return [self._node(g, n) for n in node_ids if g.has_node(n)]
+        return [self._view(g, n) for n in node_ids if g.has_node(n)]
 
     def find_nodes(self, label: str, where: dict[str, Any] | None = None) -> list[Node]:
         g = self._g
@@ -145,6 +164,7 @@ class NetworkxGraphStore:
         sides = [d for d in ("out", "in") if direction in (d, "both")]
         seen: set[tuple[str, str, str]] = set()
         out: list[tuple[Edge, Node]] = []
+        _, edge_views = self._views_of(g)
         for nid in node_ids:
             if not g.has_node(nid):
                 continue
@@ -155,8 +175,11 @@ class NetworkxGraphStore:
                         if (s, k, t) in seen:
                             continue
                         seen.add((s, k, t))
-                        out.append((Edge.model_construct(src=s, type=k, dst=t, props=_copy_props(d["props"])),
-                                    self._node(g, t if side == "out" else s)))
+                        edge = edge_views.get((s, k, t))
+                        if edge is None:
+                            edge = edge_views[(s, k, t)] = Edge.model_construct(
+                                src=s, type=k, dst=t, props=_copy_props(d["props"]))
+                        out.append((edge, self._view(g, t if side == "out" else s)))
         out.sort(key=lambda p: (p[0].src, p[0].type, p[0].dst))
         return out
 

@@ -1,0 +1,38 @@
+"""Fast tier: the embedded graph store hands out one read view per node and graph version (building a
+fresh Node for every read was a quarter of a decision's graph work). A write swaps in a new graph, so a
+view is never stale and an earlier reader keeps the version it read."""
+
+from __future__ import annotations
+
+from policygraph.stores.base import Edge, GraphBatch, Node
+from policygraph.stores.networkx_store import NetworkxGraphStore
+
+
+def _store() -> NetworkxGraphStore:
+    g = NetworkxGraphStore(None)
+    g.apply(GraphBatch(nodes=[Node(id="r1", label="Rule", props={"text": {"en": "old"}, "version": 1}),
+                              Node(id="r2", label="Rule", props={"version": 1})],
+                       edges=[Edge(src="r2", type="EXCEPTION_TO", dst="r1")]))
+    return g
+
+
+def test_reads_of_one_graph_version_share_a_view_and_a_write_gives_new_ones():
+    g = _store()
+    before = g.get_node("r1")
+    assert g.get_node("r1") is before and g.get_nodes(["r1"])[0] is before
+    (edge, node), = g.neighbors(["r2"], ["EXCEPTION_TO"], "out")
+    assert node is before and g.neighbors(["r2"], ["EXCEPTION_TO"], "out")[0][0] is edge
+    g.apply(GraphBatch(nodes=[Node(id="r1", label="Rule", props={"text": {"en": "new"}, "version": 2})]))
+    after = g.get_node("r1")
+    assert after is not None and after.props["text"] == {"en": "new"}
+    assert before is not None and before.props["text"] == {"en": "old"}  # the earlier reader's version, whole
+
+
+def test_find_nodes_gives_copies_a_writer_may_change():
+    """What a writer reads to build its batch (find_nodes) is its own: changing it changes no reader's view."""
+    g = _store()
+    view = g.get_node("r1")
+    mine = g.find_nodes("Rule", {"version": 1})[0]
+    mine.props["text"]["en"] = "edited"
+    assert view is not None and view.props["text"] == {"en": "old"}
+    assert g.get_node("r1") is view
