@@ -114,7 +114,7 @@ class TermLinker:
         try:
             with self._lock:
                 terms = list(self._terms or [])
-            nlp, cache = spacy.blank("xx"), {}
+            nlp, cache = spacy.blank("xx"), dict[str, Doc]()
             state = self._build(nlp, cache, terms)
             with self._lock:
                 if self._terms == terms:  # not rebuilt meanwhile
