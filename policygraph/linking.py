@@ -51,10 +51,10 @@ class _Matching:
 
 
 class TermLinker:
-    #: lexemes the tokenizer may learn from content before it is renewed. spaCy keeps every new token it
+    #: lexemes the tokenizer may learn from content before it is renewed (~8 MB). spaCy keeps every new token it
     #: tokenises in its vocabulary for ever: a server reading content full of user names, links and typos grew
     #: ~1.2 KB per request (30 MB over a 10-minute soak). A renewed tokenizer starts from the aliases again.
-    VOCAB_LIMIT = 50_000
+    VOCAB_LIMIT = 20_000
 
     def __init__(self, terms: Iterable[TermDoc] = (), *, _shared: TermLinker | None = None) -> None:
         self._nlp: Language = _shared._nlp if _shared is not None else spacy.blank("xx")
