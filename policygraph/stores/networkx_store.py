@@ -44,6 +44,8 @@ class NetworkxGraphStore:
         self._typed: tuple[nx.MultiDiGraph | None, dict] = (None, {})
         #: (graph, {node id: Node}, {(src, type, dst): Edge}): the read views handed out for that graph, see _view
         self._views: tuple[nx.MultiDiGraph | None, dict, dict] = (None, {}, {})
+        #: (graph, {label: sorted node ids}), see _ids_by_label
+        self._labels: tuple[nx.MultiDiGraph | None, dict[str, list[str]]] = (None, {})
         if self.path is not None and self.path.exists():
             self._g = self._load(self.path)
 
@@ -142,16 +144,27 @@ class NetworkxGraphStore:
         g = self._g
         return [self._view(g, n) for n in node_ids if g.has_node(n)]
 
+    def _ids_by_label(self, g: nx.MultiDiGraph) -> dict[str, list[str]]:
+        """Node ids per label, sorted, kept per graph version: finding the few Term or Policy nodes among a
+        million labelled examples walked every node."""
+        held, by_label = self._labels
+        if held is not g:
+            by_label = {}
+            for nid, d in g.nodes(data=True):
+                by_label.setdefault(d["label"], []).append(nid)
+            for ids in by_label.values():
+                ids.sort()
+            self._labels = (g, by_label)
+        return by_label
+
     def find_nodes(self, label: str, where: dict[str, Any] | None = None) -> list[Node]:
         g = self._g
         out = []
-        for nid, d in g.nodes(data=True):
-            if d["label"] != label:
-                continue
-            if where and any(d["props"].get(k) != v for k, v in where.items()):
+        nodes = g.nodes
+        for nid in self._ids_by_label(g).get(label, ()):
+            if where and any(nodes[nid]["props"].get(k) != v for k, v in where.items()):
                 continue
             out.append(self._node(g, nid))
-        out.sort(key=lambda n: n.id)
         return out
 
     def neighbors(
