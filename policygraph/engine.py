@@ -398,16 +398,18 @@ class Engine:
         return self.catalog.rules[parse_vector_key(hits[0][0])[0]] if hits else None
 
     def ingest_documents(self, docs: list[PolicyDocument], progress: Progress | None = None, *,
-                         supersedes: dict[str, str] | None = None, audit_context: dict | None = None) -> IngestReport:
+                         supersedes: dict[str, str] | None = None, audit_context: dict | None = None,
+                         stored: dict[str, PolicyDocument] | None = None) -> IngestReport:
         """Store parsed documents: validate their versions against what is stored, link terms, embed
         (cached by text), write graph and vectors atomically, keep the documents, record the audit
         entry. All-or-nothing. Documents identical to the stored version are a no-op. `supersedes` maps
         a new rule id to the id it replaces under another name (a renamed rule, found by the
         lifecycle's diff): the new version gets a SUPERSEDES edge to the old one.
-        `audit_context` (actor, action, ...) goes into the audit log entry of the write."""
+        `audit_context` (actor, action, ...) goes into the audit log entry of the write. `stored`: the stored
+        documents as the caller read them inside the same transaction (read again when not given)."""
         t0 = time.perf_counter()
         with self.transaction():
-            return self._write_documents(docs, self.stored_documents(), progress, t0,
+            return self._write_documents(docs, self.stored_documents() if stored is None else stored, progress, t0,
                                          supersedes=supersedes, audit_context=audit_context)
 
     def _write_documents(self, docs: list[PolicyDocument], stored: dict[str, PolicyDocument],

@@ -89,11 +89,12 @@ def ingest(engine: Engine, paths: Iterable[str | Path] = (), *, sources: list[So
     doc_paths = [p for p in files if not (p.is_file() and is_labelled_file(p))]
     srcs = list(sources or []) + (read_sources(doc_paths, max_bytes) if doc_paths else [])
     with engine.transaction():
-        docs = parse(engine, srcs) if srcs else []
+        stored = engine.stored_documents()  # read once: parsing and the write validate against the same
+        docs = parse(engine, srcs, stored=stored) if srcs else []
         known = set(engine.catalog.by_rule_id) | {r.id for d in docs for r in d.rules()}
         for f, rows in decisions.items():
             check_rule_ids(f, rows, known)
-        report = engine.ingest_documents(docs, progress)
+        report = engine.ingest_documents(docs, progress, stored=stored)
         report.notices.extend(guessed_notice(d) for d in docs if d.source.format in GENERIC_FORMATS)
         for f, rows in decisions.items():
             ex = engine.add_decisions(str(f), rows, progress)

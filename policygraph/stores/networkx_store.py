@@ -164,7 +164,7 @@ class NetworkxGraphStore:
         for nid in self._ids_by_label(g).get(label, ()):
             if where and any(nodes[nid]["props"].get(k) != v for k, v in where.items()):
                 continue
-            out.append(self._node(g, nid))
+            out.append(self._view(g, nid))
         return out
 
     def neighbors(

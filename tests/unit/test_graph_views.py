@@ -28,11 +28,15 @@ def test_reads_of_one_graph_version_share_a_view_and_a_write_gives_new_ones():
     assert before is not None and before.props["text"] == {"en": "old"}  # the earlier reader's version, whole
 
 
-def test_find_nodes_gives_copies_a_writer_may_change():
-    """What a writer reads to build its batch (find_nodes) is its own: changing it changes no reader's view."""
+def test_every_read_hands_out_the_same_view_and_a_writer_changes_a_copy():
+    """find_nodes (what the catalog and a writer read) gives the same views as get_node; a writer that
+    closes a rule version writes a changed copy, and readers of the old version never see the change."""
     g = _store()
     view = g.get_node("r1")
-    mine = g.find_nodes("Rule", {"version": 1})[0]
-    mine.props["text"]["en"] = "edited"
-    assert view is not None and view.props["text"] == {"en": "old"}
-    assert g.get_node("r1") is view
+    assert g.find_nodes("Rule", {"version": 1})[0] is view
+    assert view is not None
+    closed = view.model_copy(update={"props": {**view.props, "valid_to": "2026-06-01"}})
+    g.apply(GraphBatch(nodes=[closed]))
+    assert "valid_to" not in view.props
+    now = g.get_node("r1")
+    assert now is not None and now.props["valid_to"] == "2026-06-01" and now is not view
