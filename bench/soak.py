@@ -161,11 +161,13 @@ def main(argv: list[str] | None = None) -> int:
           "growth over the last half (minute medians) | single samples |")
     print("|---|---|---|---|---|---|---|---|")
     print(f"| {soak.ok} | {soak.errors} | {soak.stale} | {soak.during_restart} | {memory[0][1]:.0f} | "
-          f"{memory[-1][1]:.0f} | {growth:.1f} % | {raw:.1f} % |")
+          f"{memory[-1][1]:.0f} | {growth:.2f} % | {raw:.2f} % |")
     for e in soak.error_samples:
         print(f"  error: {e}")
     print("memory (s, MB): " + ", ".join(f"{t:.0f}:{m:.0f}" for t, m in memory[:: max(1, len(memory) // 12)]))
-    return 0 if soak.errors == 0 and soak.stale == 0 and (growth <= 2.0) else 1
+    met = soak.errors == 0 and soak.stale == 0 and growth <= 2.0
+    print(f"zero errors, zero stale answers, growth <= 2 %: {'met' if met else 'NOT met'}")
+    return 0 if met else 1
 
 
 if __name__ == "__main__":
