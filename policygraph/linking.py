@@ -47,7 +47,6 @@ class _Matching:
     unspaced: list[tuple[str, str, str, str]]  # (normalised alias, alias, lang, term id)
     names: dict[str, str]
     alias_lang: dict[tuple[str, str], str]
-    base_vocab: int  # lexemes the tokenizer knew when this state was built
 
 
 class TermLinker:
@@ -61,6 +60,8 @@ class TermLinker:
         #: normalised alias -> its tokenised pattern (in `_nlp`'s vocabulary): tokenising every alias again made
         #: each rebuild (after every write, twice) cost ~0.3 s of a publish's exclusive phase on the bundled corpus
         self._patterns: dict[str, Doc] = _shared._patterns if _shared is not None else {}
+        #: lexemes `_nlp` holds for its aliases (the rest it learned from content)
+        self._base_vocab: int = _shared._base_vocab if _shared is not None else len(self._nlp.vocab)
         self._lock = threading.Lock()
         self._renewing = False
         self._terms: list[TermDoc] | None = None  # the vocabulary the matcher was built from
@@ -75,9 +76,11 @@ class TermLinker:
         terms = list(terms)
         if terms == self._terms:  # most writes leave the vocabulary as it was
             return
+        before = len(self._nlp.vocab)
         state = self._build(self._nlp, self._patterns, terms)
         with self._lock:
             self._state, self._terms = state, terms
+            self._base_vocab += len(self._nlp.vocab) - before  # new aliases' lexemes
 
     @staticmethod
     def _build(nlp: Language, cache: dict[str, Doc], terms: list[TermDoc]) -> _Matching:
@@ -107,7 +110,7 @@ class TermLinker:
         if len(cache) > 2 * len(in_use) + 1024:  # aliases no longer defined leave the cache
             for norm in [n for n in cache if n not in in_use]:
                 cache.pop(norm, None)
-        return _Matching(nlp, matcher, unspaced, names, alias_lang, len(nlp.vocab))
+        return _Matching(nlp, matcher, unspaced, names, alias_lang)
 
     def _renew(self) -> None:
         """A fresh tokenizer and matcher over the same terms, swapped in whole (readers go on meanwhile)."""
@@ -119,11 +122,12 @@ class TermLinker:
             with self._lock:
                 if self._terms == terms:  # not rebuilt meanwhile
                     self._state, self._nlp, self._patterns = state, nlp, cache
+                    self._base_vocab = len(nlp.vocab)
         finally:
             self._renewing = False
 
     def _renew_when_grown(self, st: _Matching) -> None:
-        if len(st.nlp.vocab) > st.base_vocab + self.VOCAB_LIMIT and not self._renewing:
+        if len(st.nlp.vocab) > self._base_vocab + self.VOCAB_LIMIT and not self._renewing:
             with self._lock:
                 if self._renewing:
                     return
