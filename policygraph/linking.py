@@ -55,13 +55,15 @@ class TermLinker:
     #: ~1.2 KB per request (30 MB over a 10-minute soak). A renewed tokenizer starts from the aliases again.
     VOCAB_LIMIT = 20_000
 
-    def __init__(self, terms: Iterable[TermDoc] = (), *, _shared: TermLinker | None = None) -> None:
-        self._nlp: Language = _shared._nlp if _shared is not None else spacy.blank("xx")
+    def __init__(self, terms: Iterable[TermDoc] = (), *, nlp: Language | None = None,
+                 patterns: dict[str, Doc] | None = None, base_vocab: int | None = None) -> None:
+        """`nlp`, `patterns`, `base_vocab`: a tokenizer to share with another linker (see `derived`)."""
+        self._nlp: Language = nlp if nlp is not None else spacy.blank("xx")
         #: normalised alias -> its tokenised pattern (in `_nlp`'s vocabulary): tokenising every alias again made
         #: each rebuild (after every write, twice) cost ~0.3 s of a publish's exclusive phase on the bundled corpus
-        self._patterns: dict[str, Doc] = _shared._patterns if _shared is not None else {}
+        self._patterns: dict[str, Doc] = patterns if patterns is not None else {}
         #: lexemes `_nlp` holds for its aliases (the rest it learned from content)
-        self._base_vocab: int = _shared._base_vocab if _shared is not None else len(self._nlp.vocab)
+        self._base_vocab: int = base_vocab if base_vocab is not None else len(self._nlp.vocab)
         self._lock = threading.Lock()
         self._renewing = False
         self._terms: list[TermDoc] | None = None  # the vocabulary the matcher was built from
@@ -70,7 +72,7 @@ class TermLinker:
     def derived(self, terms: Iterable[TermDoc]) -> TermLinker:
         """A linker over other terms that shares this one's tokenizer and tokenised aliases (a write links
         its new texts with the vocabulary it is about to store, before the live linker changes)."""
-        return TermLinker(terms, _shared=self)
+        return TermLinker(terms, nlp=self._nlp, patterns=self._patterns, base_vocab=self._base_vocab)
 
     def rebuild(self, terms: Iterable[TermDoc]) -> None:
         terms = list(terms)
