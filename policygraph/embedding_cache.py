@@ -170,5 +170,10 @@ class CachedEmbedder:
     def embed_passages(self, texts: Sequence[str]) -> np.ndarray:
         return self._embed("passage", texts, self.inner.embed_passages)
 
+    def keep_resident(self) -> int:
+        """The wrapped embedder's `keep_resident()` where it has one (a model read from a mapped file)."""
+        keep = getattr(self.inner, "keep_resident", None)
+        return keep() if keep is not None else 0
+
     def close(self) -> None:
         self._db.close()

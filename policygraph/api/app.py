@@ -469,6 +469,9 @@ def _warm_up(svc: PolicyService) -> None:
     if not ok:
         log.warning("agent unavailable: %s", why)
         return
+    # the model's weights resident from the start: read page by page as new tokens arrive, they grew the
+    # server's memory for as long as it ran
+    log.info("model weights resident: %.0f MB", svc.engine.embedder.keep_resident() / 1e6)
     try:
         if svc.stats().get("policies"):
             svc.decide(ContentQuery(text="warm-up: is this content allowed?"))

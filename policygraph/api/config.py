@@ -114,7 +114,8 @@ class ApiConfig(BaseSettings):
     #: /metrics without a key (Prometheus scrapers usually carry none)
     public_metrics: bool = True
     log_level: str = "info"
-    #: at startup, load the agent and make one decision (the first request is then not slower)
+    #: at startup, load the agent, make the embedding model's mapped weights resident and make one decision
+    #: (the first request is then not slower, and memory does not creep up as unseen tokens arrive)
     warmup: bool = True
 
     @field_validator("mcp_path")
