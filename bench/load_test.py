@@ -23,17 +23,18 @@ Exit status 0 when no request failed (and, with --check, every target held); 1 o
 from __future__ import annotations
 
 import argparse
-import asyncio
+import http.client
 import json
 import os
 import random
 import secrets
 import statistics
 import sys
+import threading
 import time
 from pathlib import Path
+from urllib.parse import urlsplit
 
-import httpx
 from served import launch, load_average, percentile, rss_mb, stop, wait_ready
 
 CONTENTS = [
@@ -127,62 +128,127 @@ def floor_ms(samples: int = 60) -> dict:
     return {"t_e_ms": one_cpu, "one_thread_wall_ms": one_wall}
 
 
-async def run_level(url: str, key: str, concurrency: int, requests: int, traffic: Traffic, timeout: float,
-                    batch: int = 0, view: str = "full") -> dict:
+class Client:
+    """A plain HTTP/1.1 keep-alive connection (the standard library's `http.client`): the client shares this
+    machine's cores with the server, and httpx spent several ms of CPU per request that the server then did
+    not have. Only the status is checked and, for single requests, whether the answer came from the cache."""
+
+    def __init__(self, url: str, key: str, timeout: float) -> None:
+        parts = urlsplit(url)
+        self.host, self.port, self.timeout = parts.hostname or "127.0.0.1", parts.port or 80, timeout
+        self.headers = {"X-API-Key": key, "Content-Type": "application/json"}
+        self.conn: http.client.HTTPConnection | None = None
+
+    def post(self, path: str, body: dict) -> tuple[int, bytes]:
+        data = json.dumps(body).encode()
+        for attempt in (1, 2):  # a keep-alive connection the server closed meanwhile is opened again once
+            if self.conn is None:
+                self.conn = http.client.HTTPConnection(self.host, self.port, timeout=self.timeout)
+            try:
+                self.conn.request("POST", path, data, self.headers)
+                resp = self.conn.getresponse()
+                return resp.status, resp.read()
+            except (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError):
+                self.close()
+                if attempt == 2:
+                    raise
+        raise AssertionError("unreachable")
+
+    def close(self) -> None:
+        if self.conn is not None:
+            self.conn.close()
+            self.conn = None
+
+
+def process_cpu_s(pids: list[int]) -> float:
+    """CPU seconds (user + system) used so far by these processes, from /proc; NaN when unreadable."""
+    total = 0.0
+    try:
+        for pid in pids:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError):
+        return float("nan")
+    return total
+
+
+def run_level(url: str, key: str, concurrency: int, requests: int, traffic: Traffic, timeout: float,
+              batch: int = 0, view: str = "full", server_pids: list[int] | None = None) -> dict:
+    """`requests` requests from `concurrency` threads, each with its own keep-alive connection; also the CPU
+    the client and (given its pids) the server used per request."""
     latencies: list[float] = []
     errors: list[str] = []
     cached = 0
+    lock = threading.Lock()
     todo = list(range(requests))
-    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
-    async with httpx.AsyncClient(base_url=url, headers={"X-API-Key": key}, timeout=timeout, limits=limits) as client:
+    path = f"/v1/context{'/batch' if batch else ''}?view={view}"
 
-        async def worker() -> None:
-            nonlocal cached
-            while todo:
-                todo.pop()
-                if batch:
-                    path, body = "/v1/context/batch", {"items": [{"text": traffic.next()} for _ in range(batch)]}
-                else:
-                    path, body = "/v1/context", {"text": traffic.next()}
+    def worker() -> None:
+        nonlocal cached
+        client = Client(url, key, timeout)
+        try:
+            while True:
+                with lock:
+                    if not todo:
+                        return
+                    todo.pop()
+                    body = ({"items": [{"text": traffic.next()} for _ in range(batch)]} if batch
+                            else {"text": traffic.next()})
                 t0 = time.perf_counter()
                 try:
-                    r = await client.post(path, json=body, params={"view": view})
-                    ok = r.status_code == 200
-                    if not ok:
-                        errors.append(f"{r.status_code}: {r.text[:200]}")
-                    elif not batch:
-                        cached += bool(r.json().get("cached"))
-                except httpx.HTTPError as exc:
-                    ok = False
-                    errors.append(f"{type(exc).__name__}: {exc}")
-                if ok:
-                    latencies.append((time.perf_counter() - t0) * 1000.0)
+                    status, data = client.post(path, body)
+                except (OSError, http.client.HTTPException) as exc:
+                    client.close()
+                    with lock:
+                        errors.append(f"{type(exc).__name__}: {exc}")
+                    continue
+                ms = (time.perf_counter() - t0) * 1000.0
+                with lock:
+                    if status != 200:
+                        errors.append(f"{status}: {data[:200].decode(errors='replace')}")
+                    else:
+                        latencies.append(ms)
+                        cached += not batch and b'"cached":true' in data
+        finally:
+            client.close()
 
-        t0 = time.perf_counter()
-        await asyncio.gather(*(worker() for _ in range(concurrency)))
-        wall = time.perf_counter() - t0
+    server = server_pids or []
+    cpu_client, cpu_server = time.process_time(), process_cpu_s(server)
+    t0 = time.perf_counter()
+    threads = [threading.Thread(target=worker, daemon=True) for _ in range(concurrency)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    wall = time.perf_counter() - t0
     items = requests * (batch or 1)
     return {
         "concurrency": concurrency, "requests": requests, "items": items, "errors": len(errors),
         "throughput": items / wall if wall else float("nan"), "wall_s": wall, "cached": cached,
         "p50_ms": percentile(latencies, 50), "p99_ms": percentile(latencies, 99),
         "mean_ms": statistics.fmean(latencies) if latencies else float("nan"), "error_samples": errors[:5],
+        "client_cpu_ms_per_item": (time.process_time() - cpu_client) * 1000.0 / items,
+        "server_cpu_ms_per_item": (process_cpu_s(server) - cpu_server) * 1000.0 / items if server else float("nan"),
     }
+
+
+def server_pids(pid: int) -> list[int]:
+    """A process and its children (the workers)."""
+    out, todo = [], [pid]
+    while todo:
+        p = todo.pop()
+        out.append(p)
+        try:
+            for task in Path(f"/proc/{p}/task").iterdir():
+                todo += [int(c) for c in (task / "children").read_text().split()]
+        except (OSError, ValueError):
+            continue
+    return out
 
 
 def tree_rss_mb(pid: int) -> float:
     """Resident memory of a process and its children (the workers), MB."""
-    total, todo = 0.0, [pid]
-    while todo:
-        p = todo.pop()
-        try:
-            total += rss_mb(p)
-            for task in Path(f"/proc/{p}/task").iterdir():
-                children = (task / "children").read_text().split()
-                todo += [int(c) for c in children]
-        except (OSError, ValueError):
-            continue
-    return total
+    return sum(rss_mb(p) for p in server_pids(pid) if Path(f"/proc/{p}").exists())
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -222,19 +288,19 @@ def main(argv: list[str] | None = None) -> int:
     try:
         wait_ready(url, proc, args.startup_timeout)
         time.sleep(2 if args.workers > 1 else 0)  # every worker's warm-up decision done
-        warm = asyncio.run(run_level(url, key, 4, args.warmup, Traffic(), args.timeout, view=args.view))
+        warm = run_level(url, key, 4, args.warmup, Traffic(), args.timeout, view=args.view)
         if warm["errors"]:
             print(f"warm-up errors: {warm['error_samples']}", file=sys.stderr)
         n = args.requests
         rss_before = tree_rss_mb(proc.pid) if proc else float("nan")
-        levels["c=1"] = asyncio.run(run_level(url, key, 1, max(20, n // 2), Traffic(seed=1), args.timeout,
-                                              view=args.view))
-        levels["c=8"] = asyncio.run(run_level(url, key, 8, n, Traffic(seed=2), args.timeout, view=args.view))
-        levels["c=8, 30 % repeats"] = asyncio.run(run_level(url, key, 8, n, Traffic(exact=0.2, near=0.1, seed=3),
-                                                            args.timeout, view=args.view))
-        levels["batch of 64"] = asyncio.run(run_level(url, key, max(1, args.workers), args.batches, Traffic(seed=4),
-                                                      args.timeout, batch=64, view=args.view))
-        levels["c=32"] = asyncio.run(run_level(url, key, 32, n, Traffic(seed=5), args.timeout, view=args.view))
+        pids = server_pids(proc.pid) if proc else None
+        common = {"timeout": args.timeout, "view": args.view, "server_pids": pids}
+        levels["c=1"] = run_level(url, key, 1, max(20, n // 2), Traffic(seed=1), **common)
+        levels["c=8"] = run_level(url, key, 8, n, Traffic(seed=2), **common)
+        levels["c=8, 30 % repeats"] = run_level(url, key, 8, n, Traffic(exact=0.2, near=0.1, seed=3), **common)
+        levels["batch of 64"] = run_level(url, key, max(1, args.workers), args.batches, Traffic(seed=4), batch=64,
+                                          **common)
+        levels["c=32"] = run_level(url, key, 32, n, Traffic(seed=5), **common)
         rss_after = tree_rss_mb(proc.pid) if proc else float("nan")
     finally:
         if proc is not None:
@@ -258,8 +324,9 @@ def main(argv: list[str] | None = None) -> int:
           f"{args.workers if proc else '?'} workers, view={args.view}")
     print(f"floor: t_e = {t_e:.1f} ms CPU per query embedding (one thread; its wall time {floor['one_thread_wall_ms']:.1f} ms), "
           f"C = {cores} x 1000 / t_e = {ceiling:.1f} requests/s\n")
-    print("| level | requests | errors | throughput | p50 ms | p99 ms | ratio | target | met |")
-    print("|---|---|---|---|---|---|---|---|---|")
+    print("| level | requests | errors | throughput | p50 ms | p99 ms | ratio | target | met | CPU ms per item: "
+          "server / client |")
+    print("|---|---|---|---|---|---|---|---|---|---|")
     for name, r in levels.items():
         _unit, value, bound, text, ok = targets[name]
         if name == "c=1":
@@ -274,7 +341,8 @@ def main(argv: list[str] | None = None) -> int:
             ratio = f"{value / ceiling:.2f} C"
         unit = "items/s" if name == "batch of 64" else "req/s"
         print(f"| {name} | {r['requests']} | {r['errors']} | {r['throughput']:.1f} {unit} | {r['p50_ms']:.0f} | "
-              f"{r['p99_ms']:.0f} | {ratio} | {text} | {'yes' if ok else 'NO'} |")
+              f"{r['p99_ms']:.0f} | {ratio} | {text} | {'yes' if ok else 'NO'} | "
+              f"{r['server_cpu_ms_per_item']:.1f} / {r['client_cpu_ms_per_item']:.1f} |")
     if proc:
         print(f"\nserver memory (all processes): {rss_before:.0f} MB before the measured levels, {rss_after:.0f} MB after")
     for name, r in levels.items():

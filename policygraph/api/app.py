@@ -20,6 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field, create_model
 from policygraph.api.admission import WorkTicket
 from policygraph.api.config import ApiConfig, KeyStore, Role, allows, key_id
 from policygraph.api.errors import ApiError, ErrorResponse, install_error_handlers
+from policygraph.api.memory import freeze_long_lived
 from policygraph.api.middleware import BodyLimitMiddleware, KeyAuthMiddleware, Metrics, ObservabilityMiddleware
 from policygraph.api.service import PolicyService
 from policygraph.api.uploads import UPLOAD_JSON_EXAMPLE, UploadJson, read_upload
@@ -477,6 +478,7 @@ def _warm_up(svc: PolicyService) -> None:
             svc.decide(ContentQuery(text="warm-up: is this content allowed?"))
     except Exception:
         log.warning("warm-up decision failed", exc_info=True)
+    freeze_long_lived()  # in a server: what is loaded now lives as long as the process
 
 
 # --------------------------------------------------------------------------- interactive docs, offline
