@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import gc
 import shutil
+import threading
 
 import pytest
 from conftest import CORPUS, make_engine
@@ -111,3 +112,41 @@ def test_an_upload_is_parsed_once_and_outside_the_exclusive_write_phase(own_copy
     report = svc.upload("privacy-personal-data.md", revised.encode("utf-8"))
     assert not report.noop and calls == [False]
     assert svc.get_rule("PR-1.1").version == 3
+
+
+def test_a_publish_landing_mid_batch_leaves_every_item_answered_against_the_newest_version(own_copy, monkeypatch):
+    """Given a batch of eight drug-sale posts, whose items are embedded and decided side by side, when an
+    author publishes a retitled regulated-goods policy after the first item was decided and before the
+    others are, then every item of the batch renders the new title: the items decided before the publish
+    are decided again, so one batch never mixes two corpus versions."""
+    from policygraph.api.service import PolicyService
+
+    svc = PolicyService(own_copy)
+    agent = svc.agent
+    decided_one = threading.Event()
+    published: list[str] = []
+    real_decide, real_prepare = agent.decide, agent.retriever.prepare_vectors
+    text = (CORPUS / "regulated-goods.md").read_text(encoding="utf-8")
+    revised = text.replace("version: 5", "version: 6", 1).replace(
+        "title: Regulated Goods and Services", "title: Regulated goods, revised mid-batch", 1)
+    assert revised.count("revised mid-batch") == 1 and "version: 6" in revised
+
+    def deciding(*args, **kwargs):
+        out = real_decide(*args, **kwargs)
+        decided_one.set()
+        return out
+
+    def preparing(query):
+        if query.text.endswith("#5") and not published:  # an item embedded after the first was decided
+            assert decided_one.wait(60), "no item was decided before the publish"
+            svc.upload("regulated-goods.md", revised.encode("utf-8"))
+            published.append(query.text)
+        return real_prepare(query)
+
+    monkeypatch.setattr(agent, "decide", deciding)
+    monkeypatch.setattr(agent.retriever, "prepare_vectors", preparing)
+    items = [ContentQuery(text=f"{DRUGS.text} #{i}") for i in range(8)]
+    results = svc.decide_many(items)
+    assert published, "the story needs the publish to land mid-batch"
+    titles = [{r.policy_id: r.title for r in d.rendered}.get("regulated-goods") for d in results]
+    assert titles == ["Regulated goods, revised mid-batch"] * 8, titles

@@ -100,8 +100,9 @@ class PolicyService:
         self._inflight: dict[tuple, threading.Event] = {}
         self._followers: dict[tuple, int] = {}
         self._inflight_lock = threading.Lock()
-        #: items of one batch decided at once (the embedder's pool has a model per core)
-        self.batch_parallel = max(1, os.cpu_count() or 1)
+        #: items of one batch in flight at once: one per model of the embedder's pool (a model per core), and
+        #: one more whose graph work runs while they embed
+        self.batch_parallel = max(1, os.cpu_count() or 1) + 1
         self._batch_pool = ThreadPoolExecutor(self.batch_parallel, thread_name_prefix="batch-item")
         self.max_content_chars = max_content_chars
         #: decision work: how much at once, waiting, per key (policygraph/api/admission.py)
@@ -293,7 +294,14 @@ class PolicyService:
 
     def decide_many(self, queries: list[ContentQuery], *, key: str = "",
                     ticket: WorkTicket | None = None) -> list[Decision]:
-        """One decision per query, all against the same corpus (one read of the gate, one turn)."""
+        """One decision per query, all against the same corpus version, in one turn.
+
+        Items go side by side (`batch_parallel` at a time, one more than the embedder has models): each is
+        embedded outside the read gate, then decided under a short read of it, so one item's graph work runs
+        while others are being embedded and a publish never waits for a batch's embeddings. An item decided
+        against an older corpus version than the newest one seen (a publish landed mid-batch) is decided
+        again at the end, under one read of the gate, against the same version as the rest: its vectors are
+        cached by then."""
         for i, q in enumerate(queries):
             self.check_query(q, f"items.{i}.")
         agent = self.agent
@@ -305,28 +313,36 @@ class PolicyService:
         with self.admission.turn(key, ticket):
             ticket.check("start")
             self.sync()
-            # the embeddings outside the gate, as in decide(), side by side
-            embed_ms = list(self._batch_pool.map(agent.retriever.prepare_vectors, queries))
-            ticket.check("embedded")
-            with self.gate.read():  # every item against the same corpus version
-                # an item repeated in the batch is decided once (the copies are answered as cached)
-                first: dict[tuple, int] = {}
-                for i, q in enumerate(queries):  # (with the cache off, every item is its own)
-                    first.setdefault(self._cache_key(q) if self.decisions.capacity else (i,), i)
-                unique = sorted(first.values())
-                decided: list[Decision]
-                if len(unique) == 1 or self.batch_parallel == 1:
-                    decided = [self._decide(agent, queries[i], ticket, embed_ms[i]) for i in unique]
-                else:
-                    # items side by side: one's embedding runs while another's graph work holds the interpreter
-                    decided = list(self._batch_pool.map(
-                        lambda i: self._decide(agent, queries[i], ticket, embed_ms[i]), unique))
-                by_index = dict(zip(unique, decided, strict=True))
-                out = []
-                for i, q in enumerate(queries):
-                    j = first[self._cache_key(q) if self.decisions.capacity else (i,)]
-                    out.append(by_index[j] if j == i else by_index[j].model_copy(update={"cached": True}))
-                return out
+            # an item repeated in the batch is decided once (the copies are answered as cached)
+            # (with the cache off, every item is its own; keys taken now: a publish mid-batch changes them)
+            keys = [self._cache_key(q) if self.decisions.capacity else (i,) for i, q in enumerate(queries)]
+            first: dict[tuple, int] = {}
+            for i, k in enumerate(keys):
+                first.setdefault(k, i)
+            unique = sorted(first.values())
+
+            def one(i: int) -> tuple[int, Decision]:
+                embed_ms = agent.retriever.prepare_vectors(queries[i])
+                ticket.check("embedded")
+                with self.gate.read():
+                    return self.engine.catalog.generation, self._decide(agent, queries[i], ticket, embed_ms)
+
+            if len(unique) == 1 or self.batch_parallel == 1:
+                decided = [one(i) for i in unique]
+            else:
+                decided = list(self._batch_pool.map(one, unique))
+            by_index = {i: d for i, (_, d) in zip(unique, decided, strict=True)}
+            if len({g for g, _ in decided}) > 1:  # a publish landed mid-batch: every item against the newest
+                with self.gate.read():
+                    now = self.engine.catalog.generation
+                    for i, (g, _) in zip(unique, decided, strict=True):
+                        if g != now:
+                            by_index[i] = self._decide(agent, queries[i], ticket)
+            out = []
+            for i, k in enumerate(keys):
+                j = first[k]
+                out.append(by_index[j] if j == i else by_index[j].model_copy(update={"cached": True}))
+            return out
 
     def batch_ticket(self, items: int) -> WorkTicket:
         return WorkTicket.within(self.deadline_s * min(max(1, items), 10), self.admission.retry_after)
