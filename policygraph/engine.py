@@ -236,7 +236,7 @@ class Engine:
             if self.settings.graph_backend == "networkx":
                 self.graph = open_graph_store(self.settings, self.root)
             self.index = FaissVectorIndex(self.embedder.dim, self.index.path, use_gpu=self.index.use_gpu,
-                                          search_threads=self.index.search_threads)
+                                          search_threads=self.index.search_threads, approximate=self.index.approximate)
             self.refresh()
             self._stamp = gen
             log.info("reloaded %s: another process wrote to it", self.root)
@@ -737,6 +737,7 @@ class Engine:
             "graph_backend": self.settings.graph_backend,
             "embedder": self.embedder.name,
             "vector_device": self.index.device,
+            "vector_search": self.index.mode,
             "vectors": len(self.index),
             "policies": counts.get("node:Policy", 0),
             "rule_versions": counts.get("node:Rule", 0),

@@ -5,6 +5,12 @@
 allowed keys is applied *before* top-k through a FAISS `IDSelectorBatch`. When FAISS reports a GPU
 (and settings allow it) searches run on a GPU copy of the index; GPU flat indexes take no selector, so
 a filtered GPU search scores every vector and filters exactly — same results, no silent truncation.
+
+From `Approximate.from_vectors` vectors on, the index becomes approximate (a FAISS IVF index: the vectors
+are grouped into cells by k-means and a search scans the cells nearest the query, so its cost grows with
+the square root of the index, not with it). Filters still apply before top-k: a filter that allows few
+vectors is searched exactly over those vectors; a wider one scans more cells the fewer vectors it allows.
+Recall@10 against exact search is measured by `bench/bench_ann.py`.
 """
 
 from __future__ import annotations
@@ -12,8 +18,10 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import math
 import threading
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -33,15 +41,39 @@ def gpu_count() -> int:
         return 0
 
 
+#: FAISS's id → position table kept as a hash table: an IVF index then reconstructs and removes by any id
+HASHTABLE_DIRECT_MAP = faiss.DirectMap.Hashtable  # type: ignore[attr-defined]
+
+
+@dataclass(frozen=True)
+class Approximate:
+    """When the index turns approximate and how it searches then (FAISS `IndexIVFFlat`)."""
+
+    #: below this many vectors the search is exact (a flat scan of 50k vectors costs ~1 ms)
+    from_vectors: int = 50_000
+    #: cells = this × sqrt(vectors), set when trained
+    lists_per_sqrt: float = 4.0
+    #: cells scanned by an unfiltered search
+    probe: int = 32
+    #: a filter that allows at most this many vectors is searched exactly over them
+    exact_below_allowed: int = 4_096
+    #: k-means is trained on this many vectors per cell (a deterministic sample)
+    train_per_list: int = 40
+    #: trained again once the index has grown this many times over the size it was trained at
+    retrain_growth: float = 4.0
+
+
 class FaissVectorIndex:
     def __init__(self, dim: int, path: str | Path | None = None, use_gpu: bool | None = None,
-                 search_threads: int | None = 1) -> None:
+                 search_threads: int | None = 1, approximate: Approximate | None = None) -> None:
         """`search_threads`: CPU threads of one search (None: FAISS's default, every core). One by default:
         a flat search over tens of thousands of vectors takes a fraction of a millisecond, and FAISS's
         OpenMP threads otherwise spin on every core for it, taking CPU from the other requests (under
-        load a request cost twice its wall time in CPU)."""
+        load a request cost twice its wall time in CPU). `approximate`: when the index becomes approximate
+        (default `Approximate()`)."""
         self.dim = dim
         self.search_threads = search_threads
+        self.approximate = approximate or Approximate()
         self.path = Path(path) if path is not None else None
         self._lock = threading.RLock()
         self._reset()
@@ -63,6 +95,9 @@ class FaissVectorIndex:
     def _reset(self) -> None:
         """An empty index."""
         self._index: faiss.Index = faiss.IndexIDMap2(faiss.IndexFlatIP(self.dim))
+        #: the IVF index once approximate (then `_index` is it), and the size it was trained at
+        self._ivf: Any = None
+        self._trained_at = 0
         self._key_to_id: dict[str, int] = {}
         self._id_to_key: dict[int, str] = {}
         self._next_id = 0
@@ -71,13 +106,57 @@ class FaissVectorIndex:
     def _mutated(self) -> None:
         """The keys or vectors changed: the GPU copy and the filters' id arrays are out of date."""
         self._gpu_dirty = True
-        #: id(allowed set) -> (that set, its ids): readers pass the same set object for the same filter (the
-        #: catalog keeps one per date and jurisdiction), so mapping its keys to ids is done once, not per search
-        self._allowed_ids: dict[int, tuple[set[str], np.ndarray, Any, Any]] = {}
+        #: id(allowed set) -> (that set, its ids, search parameters, selector, its vectors when searched
+        #: exactly): readers pass the same set object for the same filter (the catalog keeps one per date and
+        #: jurisdiction), so mapping its keys to ids is done once, not per search
+        self._allowed_ids: dict[int, tuple[set[str], np.ndarray, Any, Any, np.ndarray | None]] = {}
 
     @property
     def device(self) -> str:
-        return "gpu" if self.use_gpu else "cpu"
+        return "gpu" if self.use_gpu and self._ivf is None else "cpu"
+
+    @property
+    def mode(self) -> str:
+        """"exact", or "approximate (IVF, N cells, P probed)"."""
+        if self._ivf is None:
+            return "exact"
+        return f"approximate (IVF, {self._ivf.nlist} cells, {self.approximate.probe} probed)"
+
+    @staticmethod
+    def _as_ivf(index: Any) -> Any:
+        """The IVF view of a deserialised index (`index` keeps owning it: the caller holds both)."""
+        ivf: Any = faiss.downcast_index(index)  # (the stubs type it as a plain Index)
+        ivf.set_direct_map_type(HASHTABLE_DIRECT_MAP)  # reconstruct and remove by id
+        return ivf
+
+    def _vectors_of(self, ids: np.ndarray) -> np.ndarray:
+        """The stored vectors of these ids, one row each (the lock is held)."""
+        if not len(ids):
+            return np.zeros((0, self.dim), np.float32)
+        if self._ivf is not None:
+            return self._ivf.reconstruct_batch(np.ascontiguousarray(ids, dtype=np.int64))
+        return np.stack([self._index.reconstruct(int(i)) for i in ids])
+
+    def _fit_mode(self) -> None:
+        """Turn approximate at `from_vectors`, train again after `retrain_growth` (the lock is held)."""
+        cfg, n = self.approximate, len(self._key_to_id)
+        if self._ivf is None and n < cfg.from_vectors:
+            return
+        if self._ivf is not None and n < self._trained_at * cfg.retrain_growth:
+            return
+        keys, vecs = self.matrix()
+        ids = np.fromiter((self._key_to_id[k] for k in keys), dtype=np.int64, count=len(keys))
+        # (k-means wants ~40 vectors per cell: a small index gets fewer cells)
+        lists = max(1, min(int(cfg.lists_per_sqrt * math.sqrt(n)), n // cfg.train_per_list))
+        sample = np.random.default_rng(0).choice(n, size=min(n, lists * cfg.train_per_list), replace=False)
+        ivf = faiss.IndexIVFFlat(faiss.IndexFlatIP(self.dim), self.dim, lists, faiss.METRIC_INNER_PRODUCT)
+        ivf.train(vecs[np.sort(sample)])
+        ivf.set_direct_map_type(HASHTABLE_DIRECT_MAP)  # reconstruct and remove by id
+        ivf.add_with_ids(vecs, ids)
+        self._index = self._ivf = ivf
+        self._trained_at = n
+        self._mutated()
+        log.info("vector index: %d vectors, %s", n, self.mode)
 
     # ------------------------------------------------------------------ persistence
     def _load(self) -> None:
@@ -91,6 +170,8 @@ class FaissVectorIndex:
         if "index_sha256" in meta and hashlib.sha256(blob).hexdigest() != meta["index_sha256"]:
             raise ValueError("index.faiss and keys.json were written by different saves (torn save)")
         self._index = faiss.deserialize_index(np.frombuffer(blob, dtype=np.uint8))
+        self._trained_at = int(meta.get("trained_at") or 0)
+        self._ivf = self._as_ivf(self._index) if self._trained_at else None
         if self._index.ntotal != len(meta["keys"]):
             raise ValueError(f"torn or damaged save: index.faiss holds {self._index.ntotal} vectors, keys.json "
                              f"names {len(meta['keys'])}")
@@ -106,7 +187,7 @@ class FaissVectorIndex:
             self.path.mkdir(parents=True, exist_ok=True)
             blob = np.asarray(faiss.serialize_index(self._index)).tobytes()
             meta = {"dim": self.dim, "next_id": self._next_id, "keys": self._key_to_id,
-                    "index_sha256": hashlib.sha256(blob).hexdigest()}
+                    "index_sha256": hashlib.sha256(blob).hexdigest(), "trained_at": self._trained_at}
             # each file is replaced atomically; the pair is checked on load (`index_sha256`), so a crash
             # between the two renames is detected and repaired instead of breaking every query
             atomic_write_bytes(self.path / "index.faiss", blob)
@@ -127,6 +208,7 @@ class FaissVectorIndex:
                 self._key_to_id[k] = i
                 self._id_to_key[i] = k
             self._mutated()
+            self._fit_mode()
 
     def remove(self, keys: Iterable[str]) -> int:
         with self._lock:
@@ -156,6 +238,9 @@ class FaissVectorIndex:
         """Every key and its vector (row i is key i), read in one piece from the flat storage: what a
         statistic over the whole index needs, without a `reconstruct` call per key."""
         with self._lock:
+            if self._ivf is not None:
+                keys = list(self._key_to_id)
+                return keys, self._vectors_of(np.fromiter(self._key_to_id.values(), dtype=np.int64))
             idmap: Any = self._index  # an IndexIDMap2 over an IndexFlatIP (the stubs type both as Index)
             ids = faiss.vector_to_array(idmap.id_map)
             flat: Any = faiss.downcast_index(idmap.index)
@@ -163,7 +248,7 @@ class FaissVectorIndex:
             return [self._id_to_key[int(i)] for i in ids], vecs
 
     def _searcher(self):
-        if not self.use_gpu:
+        if not self.use_gpu or self._ivf is not None:  # (the approximate index searches on the CPU)
             return self._index
         if self._gpu_dirty or self._gpu_index is None:
             res = faiss.StandardGpuResources()
@@ -172,20 +257,40 @@ class FaissVectorIndex:
             self._gpu_dirty = False
         return self._gpu_index
 
-    def _ids_of(self, allowed: set[str]) -> tuple[np.ndarray, Any]:
-        """The ids of the allowed keys that are in the index, and FAISS search parameters that select them
-        (the lock is held). Both are kept per filter set: building the selector cost more than the search."""
+    def _ids_of(self, allowed: set[str]) -> tuple[np.ndarray, Any, np.ndarray | None]:
+        """The ids of the allowed keys that are in the index, FAISS search parameters that select them and,
+        when the approximate index searches them exactly, their vectors (the lock is held). All kept per
+        filter set: building the selector cost more than the search."""
         cached = self._allowed_ids.get(id(allowed))
         if cached is not None and cached[0] is allowed:  # the cache holds the set: its id is not reused
-            return cached[1], cached[2]
+            return cached[1], cached[2], cached[4]
         ids = np.fromiter((self._key_to_id[key] for key in allowed if key in self._key_to_id), dtype=np.int64)
         sel = faiss.IDSelectorBatch(ids)
+        vectors = None
         # SWIG constructors take attributes as keywords; the stub's __init__ takes none
-        params = faiss.SearchParameters(sel=sel)  # type: ignore[call-arg]
+        if self._ivf is None:
+            params = faiss.SearchParameters(sel=sel)  # type: ignore[call-arg]
+        elif len(ids) <= self.approximate.exact_below_allowed:
+            params, vectors = None, self._vectors_of(ids)
+        else:  # the fewer vectors the filter allows, the more cells are scanned to find k of them
+            share = len(ids) / max(1, len(self._key_to_id))
+            probe = min(self._ivf.nlist, math.ceil(self.approximate.probe / share))
+            params = faiss.SearchParametersIVF(sel=sel, nprobe=probe)  # type: ignore[call-arg]
         if len(self._allowed_ids) >= 64:
             self._allowed_ids.clear()
-        self._allowed_ids[id(allowed)] = (allowed, ids, params, sel)  # the parameters point at the selector: both kept
-        return ids, params
+        # the parameters point at the selector: both kept
+        self._allowed_ids[id(allowed)] = (allowed, ids, params, sel, vectors)
+        return ids, params, vectors
+
+    @staticmethod
+    def _exact_top(q: np.ndarray, ids: np.ndarray, vectors: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+        """Top-k of `q` (rows) over these vectors: (scores, ids) as FAISS returns them."""
+        scores = q @ vectors.T
+        k = min(k, len(ids))
+        top = np.argpartition(-scores, k - 1, axis=1)[:, :k]
+        part = np.take_along_axis(scores, top, axis=1)
+        order = np.argsort(-part, axis=1, kind="stable")
+        return np.take_along_axis(part, order, axis=1), ids[np.take_along_axis(top, order, axis=1)]
 
     def search(self, vector: np.ndarray, k: int, allowed: set[str] | None = None) -> list[tuple[str, float]]:
         """The k best keys by inner product; `allowed` (a set not changed after it is passed) filters
@@ -200,16 +305,23 @@ class FaissVectorIndex:
             n = len(self._key_to_id)
             if n == 0 or k <= 0:
                 return [[] for _ in range(len(q))]
+            exact_vectors = None
             if allowed is not None:
-                allowed_ids, params = self._ids_of(allowed)
+                allowed_ids, params, exact_vectors = self._ids_of(allowed)
                 if not len(allowed_ids):
                     return [[] for _ in range(len(q))]
             index = self._searcher()
-            if self.search_threads is not None and not self.use_gpu:
+            if self.search_threads is not None and self.device == "cpu":
                 faiss.omp_set_num_threads(self.search_threads)  # OpenMP settings are per calling thread
-            if allowed is None:
+            if allowed is None and self._ivf is not None:
+                # SWIG constructors take attributes as keywords; the stub's __init__ takes none
+                scores, ids = index.search(q, min(k, n), params=faiss.SearchParametersIVF(  # type: ignore[call-arg]
+                    nprobe=min(self._ivf.nlist, self.approximate.probe)))
+            elif allowed is None:
                 scores, ids = index.search(q, min(k, n))
-            elif not self.use_gpu:
+            elif exact_vectors is not None:
+                scores, ids = self._exact_top(q, allowed_ids, exact_vectors, k)
+            elif self.device == "cpu":
                 scores, ids = index.search(q, min(k, len(allowed_ids)), params=params)
             else:
                 scores, ids = index.search(q, n)
@@ -228,12 +340,14 @@ class FaissVectorIndex:
     def snapshot(self) -> tuple:
         """An in-memory copy to `restore()` if a multi-store write fails half-way."""
         with self._lock:
-            return (faiss.serialize_index(self._index), dict(self._key_to_id), self._next_id)
+            return (faiss.serialize_index(self._index), dict(self._key_to_id), self._next_id, self._trained_at)
 
     def restore(self, snap: tuple) -> None:
         with self._lock:
-            blob, key_to_id, next_id = snap
+            blob, key_to_id, next_id, trained_at = snap
             self._index = faiss.deserialize_index(blob)
+            self._trained_at = trained_at
+            self._ivf = self._as_ivf(self._index) if trained_at else None
             self._key_to_id = dict(key_to_id)
             self._id_to_key = {v: k for k, v in key_to_id.items()}
             self._next_id = next_id
