@@ -84,7 +84,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--query-cache", type=Path, default=Path("/tmp/policygraph-bench-ann/queries.sqlite"))
     ap.add_argument("--shared-data", type=Path, default=None, help="default: the settings' shared data dir")
     ap.add_argument("--synthetic", type=int, default=0, help="add this many synthetic vectors (default 0)")
-    ap.add_argument("--probe", type=int, default=Approximate().probe, help="cells probed (default: the product's)")
+    ap.add_argument("--probe-share", type=float, default=Approximate().probe_share,
+                    help="share of the cells an unfiltered search scans (default: the product's)")
     args = ap.parse_args(argv)
     if not args.cache.is_file():
         raise SystemExit(f"{args.cache} not found: run `bench/bench_scale.py --sizes 1000` first (it fills it)")
@@ -96,7 +97,7 @@ def main(argv: list[str] | None = None) -> int:
     queries = query_vectors(args.queries, args.shared_data or default_shared_data(), args.query_cache)
     keys = [f"v{i}" for i in range(len(base))]
     exact = FaissVectorIndex(DIM)
-    approx = FaissVectorIndex(DIM, approximate=Approximate(from_vectors=len(base), probe=args.probe))
+    approx = FaissVectorIndex(DIM, approximate=Approximate(from_vectors=len(base), probe_share=args.probe_share))
     exact.add(keys, base)
     t = time.perf_counter()
     approx.add(keys, base)

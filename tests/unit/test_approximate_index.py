@@ -12,7 +12,7 @@ import pytest
 from policygraph.stores.faiss_index import Approximate, FaissVectorIndex
 
 DIM = 32
-SMALL = Approximate(from_vectors=2_000, probe=16, exact_below_allowed=300)
+SMALL = Approximate(from_vectors=2_000, probe_share=0.1, min_probe=4, exact_below_allowed=300)
 
 
 def clustered(n: int, seed: int, centers: int = 60) -> np.ndarray:
