@@ -138,12 +138,10 @@ class FaissVectorIndex:
         return ivf
 
     def _vectors_of(self, ids: np.ndarray) -> np.ndarray:
-        """The stored vectors of these ids, one row each (the lock is held)."""
+        """The approximate index's stored vectors of these ids, one row each (the lock is held)."""
         if not len(ids):
             return np.zeros((0, self.dim), np.float32)
-        if self._ivf is not None:
-            return self._ivf.reconstruct_batch(np.ascontiguousarray(ids, dtype=np.int64))
-        return np.stack([self._index.reconstruct(int(i)) for i in ids])
+        return self._ivf.reconstruct_batch(np.ascontiguousarray(ids, dtype=np.int64))
 
     def _fit_mode(self) -> None:
         """Turn approximate at `from_vectors`, train again after `retrain_growth` (the lock is held)."""
