@@ -96,7 +96,7 @@ def main(argv: list[str] | None = None) -> int:
         base = np.concatenate([base, synthetic(args.synthetic)])
     queries = query_vectors(args.queries, args.shared_data or default_shared_data(), args.query_cache)
     keys = [f"v{i}" for i in range(len(base))]
-    exact = FaissVectorIndex(DIM)
+    exact = FaissVectorIndex(DIM, approximate=Approximate(from_vectors=2**62))  # exact at any size
     approx = FaissVectorIndex(DIM, approximate=Approximate(from_vectors=len(base), probe_share=args.probe_share))
     exact.add(keys, base)
     t = time.perf_counter()

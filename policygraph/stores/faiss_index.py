@@ -41,6 +41,10 @@ def gpu_count() -> int:
         return 0
 
 
+#: a filter allowing at least this share of an approximate index is searched without the selector, then
+#: filtered (`FaissVectorIndex._wide_filtered`)
+WIDE_FILTER_SHARE = 0.25
+
 #: FAISS's id → position table kept as a hash table: an IVF index then reconstructs and removes by any id
 HASHTABLE_DIRECT_MAP = faiss.DirectMap.Hashtable  # type: ignore[attr-defined]
 
@@ -270,7 +274,7 @@ class FaissVectorIndex:
         cached = self._allowed_ids.get(id(allowed))
         if cached is not None and cached[0] is allowed:  # the cache holds the set: its id is not reused
             return cached[1], cached[2], cached[4]
-        ids = np.fromiter((self._key_to_id[key] for key in allowed if key in self._key_to_id), dtype=np.int64)
+        ids = np.sort(np.fromiter((self._key_to_id[key] for key in allowed if key in self._key_to_id), dtype=np.int64))
         sel = faiss.IDSelectorBatch(ids)
         vectors = None
         # SWIG constructors take attributes as keywords; the stub's __init__ takes none
@@ -326,6 +330,8 @@ class FaissVectorIndex:
                 scores, ids = index.search(q, min(k, n))
             elif exact_vectors is not None:
                 scores, ids = self._exact_top(q, allowed_ids, exact_vectors, k)
+            elif self._ivf is not None and len(allowed_ids) >= WIDE_FILTER_SHARE * n:
+                return self._wide_filtered(q, k, allowed_ids, params)
             elif self.device == "cpu":
                 scores, ids = index.search(q, min(k, len(allowed_ids)), params=params)
             else:
@@ -340,6 +346,28 @@ class FaissVectorIndex:
                 [(self._id_to_key[i], float(s)) for s, i in zip(srow, irow, strict=True) if i >= 0]
                 for srow, irow in zip(scores, ids, strict=True)
             ]
+
+    def _wide_filtered(self, q: np.ndarray, k: int, allowed_ids: np.ndarray,
+                       params: Any) -> list[list[tuple[str, float]]]:
+        """A filter that allows much of the approximate index (today's versions among all versions, one
+        jurisdiction's rules among all): an unfiltered search for more than k whose allowed hits are kept
+        scans the usual cells; through the selector, the cells scanned grow as the allowed share shrinks
+        (213k vectors, half allowed: 5 ms instead of 20). A row with fewer than k allowed hits is searched
+        again through the selector. `allowed_ids` is sorted (`_ids_of`)."""
+        n = len(self._key_to_id)
+        wide_k = min(n, math.ceil(k * n / len(allowed_ids) * 2) + 8)
+        # SWIG constructors take attributes as keywords; the stub's __init__ takes none
+        unfiltered = faiss.SearchParametersIVF(nprobe=self._probe())  # type: ignore[call-arg]
+        scores, ids = self._ivf.search(q, wide_k, params=unfiltered)
+        at = np.minimum(np.searchsorted(allowed_ids, ids), len(allowed_ids) - 1)
+        ok = (allowed_ids[at] == ids) & (ids >= 0)
+        out: list[list[tuple[str, float]]] = []
+        for row, (srow, irow, krow) in enumerate(zip(scores, ids, ok, strict=True)):
+            if krow.sum() < k and wide_k < n:
+                s2, i2 = self._ivf.search(q[row: row + 1], min(k, len(allowed_ids)), params=params)
+                srow, irow, krow = s2[0], i2[0], i2[0] >= 0
+            out.append([(self._id_to_key[int(i)], float(s)) for s, i in zip(srow[krow][:k], irow[krow][:k], strict=True)])
+        return out
 
     # ------------------------------------------------------------------ rollback support
     def snapshot(self) -> tuple:

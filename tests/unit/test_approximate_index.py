@@ -70,6 +70,34 @@ def test_a_wide_filter_still_applies_before_top_k_with_recall_at_least_098(pair)
     assert recall_at_10(approx, exact, queries, allowed) >= 0.98
 
 
+def test_filters_of_every_width_keep_recall_at_least_098(pair):
+    """Wide filters (a quarter of the index or more) are searched without the selector and filtered after;
+    narrower ones through it: either way only allowed keys, ten of them, and the exact search's ten."""
+    approx, exact = pair
+    rng = np.random.default_rng(4)
+    queries = clustered(200, seed=12)
+    for share in (0.15, 0.3, 0.5, 0.9):
+        allowed = {k for k in keys(4_000) if rng.random() < share}
+        got = approx.search_many(queries, 10, allowed)
+        assert all(len(row) == 10 and all(k in allowed for k, _ in row) for row in got)
+        assert recall_at_10(approx, exact, queries, allowed) >= 0.98, share
+
+
+def test_a_wide_filter_that_allows_none_of_the_nearest_keys_is_searched_again_through_the_selector(pair, monkeypatch):
+    """Half the keys allowed, but none of the 1,500 nearest to the query: the unfiltered search finds
+    fewer than ten allowed keys, and the row is searched again as a narrower filter would be."""
+    import policygraph.stores.faiss_index as faiss_index
+
+    approx, _ = pair
+    q = clustered(1, seed=13)[0]
+    nearest = [k for k, _ in approx.search(q, 1_500)]
+    allowed = set(keys(4_000)) - set(nearest)
+    assert len(allowed) >= 0.25 * len(approx)
+    got = approx.search(q, 10, allowed)
+    monkeypatch.setattr(faiss_index, "WIDE_FILTER_SHARE", 2.0)  # every filter through the selector
+    assert got == approx.search(q, 10, set(allowed)) and len(got) == 10
+
+
 def test_a_narrow_filter_is_searched_exactly(pair):
     approx, exact = pair
     allowed = set(keys(4_000)[5::40])  # 100 vectors: at most `exact_below_allowed`

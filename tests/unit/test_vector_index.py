@@ -44,3 +44,4 @@ def test_the_whole_matrix_reads_back_every_key_with_its_vector_after_removals():
     assert sorted(keys) == ["a", "b", "c", "d", "f"] and mat.shape == (5, 8)
     for k, row in zip(keys, mat, strict=True):
         np.testing.assert_array_equal(row, idx.get_vector(k))
+
