@@ -89,3 +89,36 @@ def test_with_the_server_setting_a_freed_large_block_does_not_move_the_next_one_
         pytest.skip("needs glibc >= 2.33 (mallinfo2)")
     assert mapped_blocks("default") == "[True, False]"  # glibc's own behaviour: the second one is in the heap
     assert mapped_blocks("server") == "[True, True]"
+
+
+FREEZE_PROBE = """
+import gc, weakref
+from policygraph.api import memory
+
+class Node:
+    pass
+
+memory.freeze_long_lived()  # not turned on: nothing frozen
+print(gc.get_freeze_count() == 0)
+memory.freeze_long_lived_objects()
+old = Node()
+old.self = old  # a cycle, like a corpus version's objects
+alive = weakref.ref(old)
+memory.freeze_long_lived()
+print(gc.get_freeze_count() > 0)
+del old  # the next write replaced it: garbage now, but frozen
+gc.collect()
+print(alive() is not None)  # the collector does not reach frozen objects
+memory.freeze_long_lived()  # once the write has settled
+print(alive() is None)
+"""
+
+
+def test_a_server_freezes_its_long_lived_objects_and_collects_a_replaced_corpus_before_freezing_again():
+    """After the warm-up a server moves what is alive out of the cyclic collector's reach (its full
+    collections paused every thread for ~180 ms); a frozen object that later becomes cyclic garbage (the
+    previous corpus version) must be collected at the next freeze, not kept for ever."""
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
+    out = subprocess.run([sys.executable, "-c", FREEZE_PROBE], capture_output=True, text=True, env=env, timeout=60)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split() == ["True", "True", "True", "True"], out.stdout
