@@ -2,7 +2,7 @@
 the cyclic garbage collector's pauses short.
 
 * `few_malloc_arenas()`: at start-up, before threads allocate (with a fixed mmap threshold).
-* `freeze_long_lived()`: after the warm-up (a server that called `freeze_long_lived_objects()`), and again
+* `freeze_long_lived()`: after the warm-up (a server that called `enable_heap_freezing()`), and again
   once each write has settled: the cyclic collector no longer walks the long-lived heap.
 * `release_freed_memory()`: after a corpus write. A publish builds the new graph, catalog and index beside
   the old ones (readers in flight keep the old); once those are freed, glibc keeps the pages in its heap,
@@ -63,8 +63,8 @@ def few_malloc_arenas(arenas: int = 2) -> None:
 _freezing = False
 
 
-def freeze_long_lived_objects() -> None:
-    """Turn on `freeze_long_lived()` for this process (a long-running server, at start-up)."""
+def enable_heap_freezing() -> None:
+    """Let `freeze_long_lived()` act in this process (`policygraph serve` and each of its workers, at start-up)."""
     global _freezing
     _freezing = True
 
@@ -75,7 +75,7 @@ def freeze_long_lived() -> None:
     walked all of them — a ~180 ms pause of every thread, three times in 35 s of traffic at concurrency 8,
     which was the p99. Called after the warm-up and once each write has settled (the previous corpus version
     is collected first, so its reference cycles do not stay frozen). A no-op until
-    `freeze_long_lived_objects()`."""
+    `enable_heap_freezing()`."""
     if not _freezing:
         return
     gc.unfreeze()

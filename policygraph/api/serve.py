@@ -11,7 +11,7 @@ import logging
 import os
 import sys
 
-from policygraph.api.memory import few_malloc_arenas, freeze_long_lived_objects
+from policygraph.api.memory import enable_heap_freezing, few_malloc_arenas
 
 log = logging.getLogger("policygraph.api.serve")
 
@@ -72,7 +72,7 @@ def cmd_serve(args) -> int:
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     few_malloc_arenas()
-    freeze_long_lived_objects()
+    enable_heap_freezing()
     workers = args.workers if getattr(args, "workers", None) is not None else ApiConfig().workers
     if workers > 1:
         return _serve_workers(args, workers)
@@ -223,7 +223,7 @@ def worker_app():
     cfg = ApiConfig()
     _logging(cfg.log_level)
     few_malloc_arenas()
-    freeze_long_lived_objects()
+    enable_heap_freezing()
     return create_app(open_engine(Settings()), cfg)
 
 

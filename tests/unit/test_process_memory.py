@@ -100,7 +100,7 @@ class Node:
 
 memory.freeze_long_lived()  # not turned on: nothing frozen
 print(gc.get_freeze_count() == 0)
-memory.freeze_long_lived_objects()
+memory.enable_heap_freezing()
 old = Node()
 old.self = old  # a cycle, like a corpus version's objects
 alive = weakref.ref(old)
