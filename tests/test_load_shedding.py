@@ -42,7 +42,7 @@ def server(corpus_engine, embedding_cache_dir, tmp_path_factory):
 def test_a_flooding_key_gets_429s_while_another_key_and_a_publish_are_served(server):
     stop = threading.Event()
     statuses: dict[int, int] = {}
-    slowest_refusal = [0.0]
+    refusals: list[float] = []  # client-side seconds each 429 took
     bad: list[str] = []  # 429s without Retry-After or the right code
     lock = threading.Lock()
 
@@ -63,7 +63,7 @@ def test_a_flooding_key_gets_429s_while_another_key_and_a_publish_are_served(ser
                         if r.headers.get("Retry-After") != "2" or r.json()["error"]["code"] != code:
                             bad.append(r.text)
                     if r.status_code == 429:
-                        slowest_refusal[0] = max(slowest_refusal[0], took)
+                        refusals.append(took)
                 if r.status_code == 429:
                     time.sleep(0.1)  # a flood, but not a busy loop: (well-behaved clients wait Retry-After)
 
@@ -87,7 +87,13 @@ def test_a_flooding_key_gets_429s_while_another_key_and_a_publish_are_served(ser
     assert up.status_code in (200, 201), up.text  # a publish completes under the flood
     assert statuses.get(429, 0) > 0, statuses  # the excess is refused ...
     assert not bad, bad[:3]
-    assert slowest_refusal[0] < 1.0  # ... at once, not after waiting
+    # ... at once, not after waiting. A queued request may wait up to its deadline (30 s here); a refusal is
+    # decided on arrival. Client-side times include the test's own threads and a publish sharing the server's
+    # interpreter on two cores (one refusal took 1.2 s in CI while the publish ran), so the typical refusal
+    # must be quick and none may come near a queued request's wait.
+    refusals.sort()
+    assert refusals[len(refusals) // 2] < 0.5, refusals
+    assert refusals[-1] < 5.0, refusals
     # and nothing else goes wrong: no 5xx but a deadline that passed (503 deadline_exceeded + Retry-After,
     # checked above with the 429s), no dropped connection
     assert set(statuses) <= {200, 429, 503}, statuses
