@@ -96,6 +96,11 @@ def sha(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
+def graph_bytes(root: Path) -> bytes:
+    """The embedded graph on disk: its snapshot and the log of writes since."""
+    return (root / "graph.json").read_bytes() + b"|" + (root / "graph.log").read_bytes()
+
+
 def answer(eng: Engine) -> list[tuple[str, str, float]]:
     """The answer to one question. The query's embedding comes from the shared embedding cache (the
     retriever's `cache_queries` option): the graph and the vector index answering are the real ones."""
@@ -129,7 +134,7 @@ def build_store(data_dir: Path, src_dir: Path, cache_dir: Path) -> dict:
     assert base["stats"]["rules"] == 2 and base["stats"]["vectors"] == 3  # 2 rule texts + 1 example
     assert (eng.root / "graph.json").is_file()
     return {"engine": eng, "data_dir": data_dir, "cache": cache_dir, "state": base,
-            "answer": answer(eng), "graph": (eng.root / "graph.json").read_bytes()}
+            "answer": answer(eng), "graph": graph_bytes(eng.root)}
 
 
 @pytest.fixture(scope="module")
@@ -148,7 +153,7 @@ def refused(store, paths: list[Path]) -> IngestError:
     with pytest.raises(IngestError) as info:
         pipeline.ingest(eng, paths)
     assert state(eng) == before
-    assert (eng.root / "graph.json").read_bytes() == store["graph"]
+    assert graph_bytes(eng.root) == store["graph"]
     fresh = make_engine(store["data_dir"], store["cache"])
     try:
         assert state(fresh) == before
@@ -466,8 +471,7 @@ def test_cli_ingest_of_a_bad_file_exits_non_zero_with_file_and_line(store, tmp_p
     nothing on stdout, and the store untouched."""
     text = GOOD.replace("category: regulated_goods", "category: widgets_and_gadgets")
     bad = write(tmp_path, "test-widgets.md", text)
-    graph = store["engine"].root / "graph.json"
-    before = graph.read_bytes()
+    before = graph_bytes(store["engine"].root)
     proc = subprocess.run(
         [sys.executable, "-m", "policygraph.cli", "--data-dir", str(store["data_dir"]), "ingest", "-q", str(bad)],
         check=False, capture_output=True, text=True, timeout=120, cwd=PROJECT_ROOT,
@@ -476,7 +480,7 @@ def test_cli_ingest_of_a_bad_file_exits_non_zero_with_file_and_line(store, tmp_p
     assert f"{bad}:4: unknown category 'widgets_and_gadgets'" in proc.stderr
     assert "nothing was stored" in proc.stderr
     assert proc.stdout == ""
-    assert graph.read_bytes() == before
+    assert graph_bytes(store["engine"].root) == before
     fresh = make_engine(store["data_dir"], store["cache"])
     try:
         assert state(fresh)["rules"] == store["state"]["rules"]

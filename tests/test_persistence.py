@@ -62,6 +62,12 @@ def digest(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
+def graph_digest(data_dir: Path) -> str:
+    """The embedded graph on disk: its snapshot and the log of writes since."""
+    root = data_dir / "v1"
+    return digest(root / "graph.json") + digest(root / "graph.log")
+
+
 def vector_files(data_dir: Path) -> list[Path]:
     return sorted((data_dir / "v1" / "vectors").rglob("*.*"))
 
@@ -81,7 +87,7 @@ def built(tmp_path_factory, embedding_cache_dir):
     rec = {
         "src": src, "data_dir": data_dir, "cache": embedding_cache_dir,
         "answers": answers(eng), "stats": eng.stats(), "views": rule_views(eng),
-        "graph": digest(data_dir / "v1" / "graph.json"),
+        "graph": graph_digest(data_dir),
         "vectors": {p.name: digest(p) for p in vector_files(data_dir)},
     }
     eng.close()
@@ -108,7 +114,7 @@ def test_fresh_engine_gives_identical_answers_and_stats(built):
     finally:
         eng.close()
     # opening and asking writes nothing
-    assert digest(built["data_dir"] / "v1" / "graph.json") == built["graph"]
+    assert graph_digest(built["data_dir"]) == built["graph"]
 
 
 def test_stats_count_what_was_ingested(built):
@@ -137,7 +143,7 @@ def test_reingesting_the_same_files_is_a_noop(built):
         assert report.noop
     finally:
         eng.close()
-    assert digest(built["data_dir"] / "v1" / "graph.json") == built["graph"]
+    assert graph_digest(built["data_dir"]) == built["graph"]
     assert {p.name: digest(p) for p in vector_files(built["data_dir"])} == built["vectors"]
 
 

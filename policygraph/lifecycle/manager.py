@@ -10,7 +10,7 @@ State on disk, next to the engine's stores (`<data_dir>/v1/`):
 * `lifecycle/publishing.json` — the publish journal: present only while a publish runs.
 
 **Publishing** is the engine's versioned write (`Engine.ingest_documents`): the graph write is the
-commit point (networkx: one atomic rename of graph.json; Neo4j: one transaction). The journal is
+commit point (networkx: one flushed line appended to graph.log; Neo4j: one transaction). The journal is
 written first; if the process dies, the next `Engine` start calls `recover_interrupted_publish`:
 when the graph holds the new version the publish is completed (vector index repaired by the
 engine's `_repair_vectors`, the version's document file written, the draft marked published);

@@ -121,13 +121,19 @@ class VectorIndex(Protocol):
     def __len__(self) -> int: ...
 
     def save(self) -> None:
-        """Persist atomically (no-op for an in-memory index)."""
+        """Persist the writes since the last save, crash-safe (no-op for an in-memory index)."""
+
+    def mark(self) -> Any:
+        """An opaque point in the writes since the last save, for `rollback` after a failed write."""
+
+    def rollback(self, mark: Any) -> None:
+        """Undo every write since `mark`."""
 
     def snapshot(self) -> tuple:
-        """An opaque copy of the whole index, for `restore` after a failed write."""
+        """An opaque copy of the whole index (another index can `restore` it)."""
 
     def restore(self, snap: tuple) -> None:
-        """Go back to a `snapshot`."""
+        """Become a copy of a `snapshot`."""
 
 
 @runtime_checkable

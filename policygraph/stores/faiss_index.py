@@ -11,6 +11,13 @@ are grouped into cells by k-means and a search scans the cells nearest the query
 the square root of the index, not with it). Filters still apply before top-k: a filter that allows few
 vectors is searched exactly over those vectors; a wider one scans more cells the fewer vectors it allows.
 Recall@10 against exact search is measured by `bench/bench_ann.py`.
+
+On disk: a snapshot (`index.faiss` + `keys.json`) and a log of the writes since (`vectors.log`): a save
+appends the keys and vectors added and the keys removed since the last one, so publishing one rule writes
+that rule's vectors, not the index. Once the log is as large as the snapshot (or the index was trained
+again), a save writes a new snapshot. Snapshot and log share an epoch; a log of another epoch is one the
+snapshot already holds. A torn last record (a kill mid-save) is ignored: the engine repairs the index from
+the graph on open anyway.
 """
 
 from __future__ import annotations
@@ -19,7 +26,10 @@ import hashlib
 import json
 import logging
 import math
+import os
 import threading
+import uuid
+import zlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,7 +39,7 @@ import faiss
 import numpy as np
 
 from policygraph.errors import DimensionMismatch
-from policygraph.stores.networkx_store import atomic_write_bytes
+from policygraph.stores.networkx_store import atomic_write_bytes, log_line, read_log_lines
 
 log = logging.getLogger(__name__)
 
@@ -71,8 +81,18 @@ class Approximate:
 
 
 class FaissVectorIndex:
+    @dataclass(frozen=True)
+    class Config:
+        """When a save writes a new snapshot instead of appending to the log."""
+
+        #: the log has reached this share of the snapshot's size ...
+        compact_at_share: float = 1.0
+        #: ... and at least this many bytes
+        compact_min_bytes: int = 8 * 1024 * 1024
+
     def __init__(self, dim: int, path: str | Path | None = None, use_gpu: bool | None = None,
-                 search_threads: int | None = 1, approximate: Approximate | None = None) -> None:
+                 search_threads: int | None = 1, approximate: Approximate | None = None,
+                 config: Config | None = None) -> None:
         """`search_threads`: CPU threads of one search (None: FAISS's default, every core). One by default:
         a flat search over tens of thousands of vectors takes a fraction of a millisecond, and FAISS's
         OpenMP threads otherwise spin on every core for it, taking CPU from the other requests (under
@@ -81,7 +101,14 @@ class FaissVectorIndex:
         self.dim = dim
         self.search_threads = search_threads
         self.approximate = approximate or Approximate()
+        self.config = config or FaissVectorIndex.Config()
         self.path = Path(path) if path is not None else None
+        #: the writes since the last save, in order (what the next save appends, and what `rollback` undoes)
+        self._pending: list[tuple] = []
+        #: the snapshot's epoch (None: none written with a log yet), the log's end, the snapshot's size
+        self._epoch: str | None = None
+        self._log_end = 0
+        self._snapshot_bytes = 0
         self._lock = threading.RLock()
         self._reset()
         self.use_gpu = gpu_count() > 0 if use_gpu is None else (use_gpu and gpu_count() > 0)
@@ -163,6 +190,7 @@ class FaissVectorIndex:
         ivf.train(vecs[np.sort(sample)])
         ivf.set_direct_map_type(HASHTABLE_DIRECT_MAP)  # reconstruct and remove by id
         ivf.add_with_ids(vecs, ids)
+        self._pending.append(("train", self._index, self._ivf, self._trained_at))
         self._index = self._ivf = ivf
         self._trained_at = n
         self._mutated()
@@ -188,20 +216,94 @@ class FaissVectorIndex:
         self._key_to_id = {k: int(v) for k, v in meta["keys"].items()}
         self._id_to_key = {v: k for k, v in self._key_to_id.items()}
         self._next_id = int(meta["next_id"])
+        self._epoch, self._snapshot_bytes, self._log_end = meta.get("epoch"), len(blob), 0
+        log_file = self.path / "vectors.log"
+        if self._epoch is not None and log_file.exists():
+            records, end, problem = read_vector_log(log_file.read_bytes(), self.dim)
+            if records and records[0][0].get("epoch") == self._epoch:
+                for head, vecs in records[1:]:
+                    self._replay(head, vecs)
+                self._log_end = end
+                if problem:
+                    log.warning("%s ends with %s: an interrupted save, ignored (the engine repairs the index "
+                                "from the graph)", log_file, problem)
         self._mutated()
 
+    def _replay(self, head: dict, vecs: np.ndarray) -> None:
+        """One logged save: its removals and additions, in order."""
+        at = 0
+        for op in head["ops"]:
+            keys = op["keys"]
+            if op["op"] == "remove":
+                gone = [self._key_to_id.pop(k) for k in keys if k in self._key_to_id]
+                for i in gone:
+                    self._id_to_key.pop(i, None)
+                if gone:
+                    self._index.remove_ids(np.asarray(gone, dtype=np.int64))  # type: ignore[arg-type]
+            else:
+                ids = np.asarray(op["ids"], dtype=np.int64)
+                self._index.add_with_ids(np.ascontiguousarray(vecs[at: at + len(keys)]), ids)
+                at += len(keys)
+                for k, i in zip(keys, ids.tolist(), strict=True):
+                    self._key_to_id[k] = i
+                    self._id_to_key[i] = k
+        self._next_id = int(head["next_id"])
+
     def save(self) -> None:
+        """Persist the writes since the last save: appended to the log, or a new snapshot when the log has
+        grown as large as the snapshot, the index was trained again, or there is no snapshot yet."""
         if self.path is None:
+            self._pending.clear()
             return
         with self._lock:
-            self.path.mkdir(parents=True, exist_ok=True)
-            blob = np.asarray(faiss.serialize_index(self._index)).tobytes()
-            meta = {"dim": self.dim, "next_id": self._next_id, "keys": self._key_to_id,
-                    "index_sha256": hashlib.sha256(blob).hexdigest(), "trained_at": self._trained_at}
-            # each file is replaced atomically; the pair is checked on load (`index_sha256`), so a crash
-            # between the two renames is detected and repaired instead of breaking every query
-            atomic_write_bytes(self.path / "index.faiss", blob)
-            atomic_write_bytes(self.path / "keys.json", json.dumps(meta, ensure_ascii=False).encode())
+            log_file = self.path / "vectors.log"
+            cfg = self.config
+            due = self._log_end >= max(cfg.compact_min_bytes, cfg.compact_at_share * self._snapshot_bytes)
+            # (no log of this snapshot's epoch read or written yet: `_log_end` is 0)
+            if (self._epoch is None or due or self._log_end == 0 or not log_file.exists()
+                    or any(op[0] == "train" for op in self._pending)
+                    or not (self.path / "index.faiss").exists()):
+                self._save_snapshot()
+            elif self._pending:
+                self._append_log(log_file)
+            self._pending.clear()
+
+    def _save_snapshot(self) -> None:
+        assert self.path is not None
+        self.path.mkdir(parents=True, exist_ok=True)
+        epoch = uuid.uuid4().hex
+        blob = np.asarray(faiss.serialize_index(self._index)).tobytes()
+        meta = {"dim": self.dim, "next_id": self._next_id, "keys": self._key_to_id, "epoch": epoch,
+                "index_sha256": hashlib.sha256(blob).hexdigest(), "trained_at": self._trained_at}
+        # each file is replaced atomically; the pair is checked on load (`index_sha256`), so a crash
+        # between the two renames is detected and repaired instead of breaking every query; the log of the
+        # previous epoch is ignored from the moment keys.json names the new one
+        atomic_write_bytes(self.path / "index.faiss", blob)
+        atomic_write_bytes(self.path / "keys.json", json.dumps(meta, ensure_ascii=False).encode())
+        header = log_line({"epoch": epoch})
+        atomic_write_bytes(self.path / "vectors.log", header)
+        self._epoch, self._snapshot_bytes, self._log_end = epoch, len(blob), len(header)
+
+    def _append_log(self, log_file: Path) -> None:
+        """The writes since the last save as one record at the log's end (a torn record a killed save left
+        there is cut off first)."""
+        ops, chunks = [], []
+        for op in self._pending:
+            if op[0] == "add":
+                ops.append({"op": "add", "keys": op[1], "ids": op[2].tolist()})
+                chunks.append(op[3])
+            else:
+                ops.append({"op": "remove", "keys": op[1]})
+        vecs = np.concatenate(chunks).astype(np.float32, copy=False).tobytes() if chunks else b""
+        head = {"ops": ops, "next_id": self._next_id, "vector_bytes": len(vecs), "vector_crc": zlib.crc32(vecs)}
+        record = log_line(head) + vecs
+        with open(log_file, "r+b") as fh:
+            fh.seek(self._log_end)
+            fh.write(record)
+            fh.truncate()
+            fh.flush()
+            os.fsync(fh.fileno())
+        self._log_end += len(record)
 
     # ------------------------------------------------------------------ writes
     def add(self, keys: Sequence[str], vectors: np.ndarray) -> None:
@@ -214,6 +316,7 @@ class FaissVectorIndex:
             self._next_id += len(keys)
             if len(keys):
                 self._index.add_with_ids(vecs, ids)
+                self._pending.append(("add", list(keys), ids, vecs.copy()))
             for k, i in zip(keys, ids.tolist(), strict=True):
                 self._key_to_id[k] = i
                 self._id_to_key[i] = k
@@ -222,10 +325,14 @@ class FaissVectorIndex:
 
     def remove(self, keys: Iterable[str]) -> int:
         with self._lock:
-            ids = [self._key_to_id.pop(k) for k in list(keys) if k in self._key_to_id]
-            if not ids:
+            gone = [k for k in dict.fromkeys(keys) if k in self._key_to_id]
+            if not gone:
                 return 0
-            for i in ids:
+            ids = [self._key_to_id[k] for k in gone]
+            # kept until the next save: what `rollback` puts back
+            self._pending.append(("remove", gone, np.asarray(ids, dtype=np.int64), self._stored_vectors(ids)))
+            for k, i in zip(gone, ids, strict=True):
+                del self._key_to_id[k]
                 self._id_to_key.pop(i, None)
             # faiss's Python wrapper also takes an array of ids (the stub lists only an IDSelector)
             self._index.remove_ids(np.asarray(ids, dtype=np.int64))  # type: ignore[arg-type]
@@ -370,8 +477,43 @@ class FaissVectorIndex:
         return out
 
     # ------------------------------------------------------------------ rollback support
+    def mark(self) -> tuple[int, int]:
+        """A point to `rollback()` to if a multi-store write fails half-way: costs nothing (the writes since
+        the last save are kept anyway, with the vectors they removed)."""
+        with self._lock:
+            return len(self._pending), self._next_id
+
+    def rollback(self, mark: tuple[int, int]) -> None:
+        """Undo every write since `mark`, newest first."""
+        at, next_id = mark
+        with self._lock:
+            while len(self._pending) > at:
+                op = self._pending.pop()
+                if op[0] == "train":
+                    self._index, self._ivf, self._trained_at = op[1], op[2], op[3]
+                elif op[0] == "add":
+                    for k in op[1]:
+                        self._id_to_key.pop(self._key_to_id.pop(k), None)
+                    self._index.remove_ids(op[2])
+                else:
+                    self._index.add_with_ids(op[3], op[2])
+                    for k, i in zip(op[1], op[2].tolist(), strict=True):
+                        self._key_to_id[k] = i
+                        self._id_to_key[i] = k
+            self._next_id = next_id
+            self._mutated()
+
+    def _stored_vectors(self, ids: list[int]) -> np.ndarray:
+        """The stored vectors of these ids (the lock is held)."""
+        if self._ivf is not None:
+            return self._vectors_of(np.asarray(ids, dtype=np.int64))
+        out = np.empty((len(ids), self.dim), np.float32)
+        for row, i in enumerate(ids):
+            self._index.reconstruct(i, out[row])
+        return out
+
     def snapshot(self) -> tuple:
-        """An in-memory copy to `restore()` if a multi-store write fails half-way."""
+        """A whole copy of the index in memory (an in-memory copy of a corpus starts from one)."""
         with self._lock:
             return (faiss.serialize_index(self._index), dict(self._key_to_id), self._next_id, self._trained_at)
 
@@ -384,4 +526,28 @@ class FaissVectorIndex:
             self._key_to_id = dict(key_to_id)
             self._id_to_key = {v: k for k, v in key_to_id.items()}
             self._next_id = next_id
+            self._pending.clear()
+            self._epoch = None  # the log does not describe this change: the next save writes a snapshot
             self._mutated()
+
+
+def read_vector_log(data: bytes, dim: int) -> tuple[list[tuple[dict, np.ndarray]], int, str | None]:
+    """The records of `vectors.log` (header, the float32 vectors it added), the offset after the last whole
+    one, and what is wrong after it (None when nothing is). The first record is the epoch line."""
+    records: list[tuple[dict, np.ndarray]] = []
+    at = 0
+    while at < len(data):
+        nl = data.find(b"\n", at)
+        if nl < 0:
+            return records, at, f"a torn record at byte {at} (no line end)"
+        heads, _, problem = read_log_lines(data[at: nl + 1])
+        if problem:
+            return records, at, problem.replace("at byte 0", f"at byte {at}")
+        head, start = heads[0], nl + 1
+        size = int(head.get("vector_bytes", 0))
+        blob = data[start: start + size]
+        if len(blob) != size or size % (4 * dim) or zlib.crc32(blob) != head.get("vector_crc", 0):
+            return records, at, f"a torn record at byte {at} (its vectors are incomplete)"
+        records.append((head, np.frombuffer(blob, dtype=np.float32).reshape(-1, dim)))
+        at = start + size
+    return records, at, None

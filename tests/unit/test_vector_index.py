@@ -1,5 +1,6 @@
-"""Fast tier: the FAISS vector index (real FAISS, synthetic vectors) saves its two files as one unit —
-a save torn between them is detected on load, never trusted."""
+"""Fast tier: the FAISS vector index (real FAISS, synthetic vectors) on disk. A snapshot's two files are one
+unit — a save torn between them is detected on load, never trusted; a save between snapshots appends only
+what changed to the log, and a save killed half-way through its record loses only that record."""
 
 from __future__ import annotations
 
@@ -21,7 +22,8 @@ def test_a_saved_index_loads_back_whole(tmp_path):
 
 def test_a_save_torn_between_its_two_files_is_detected(tmp_path):
     """The crash: the new index.faiss was renamed into place, the new keys.json was not."""
-    idx = FaissVectorIndex(8, tmp_path)
+    every_save_a_snapshot = FaissVectorIndex.Config(compact_at_share=0.0, compact_min_bytes=0)
+    idx = FaissVectorIndex(8, tmp_path, config=every_save_a_snapshot)
     idx.add(["a", "b"], V[:2])
     idx.save()
     earlier_keys = (tmp_path / "keys.json").read_bytes()
@@ -45,3 +47,91 @@ def test_the_whole_matrix_reads_back_every_key_with_its_vector_after_removals():
     for k, row in zip(keys, mat, strict=True):
         np.testing.assert_array_equal(row, idx.get_vector(k))
 
+
+
+def files(path) -> dict[str, bytes]:
+    return {p.name: p.read_bytes() for p in sorted(path.iterdir())}
+
+
+def test_a_save_after_a_small_change_appends_it_to_the_log_and_leaves_the_snapshot_alone(tmp_path):
+    rng = np.random.default_rng(5)
+    vecs = rng.normal(size=(40, 8)).astype(np.float32)
+    vecs /= np.linalg.norm(vecs, axis=1, keepdims=True)
+    idx = FaissVectorIndex(8, tmp_path)
+    idx.add([f"k{i}" for i in range(30)], vecs[:30])
+    idx.save()
+    before = files(tmp_path)
+    idx.remove(["k3", "k4"])
+    idx.add(["k5", "new"], vecs[30:32])  # k5 replaced, one key new
+    idx.save()
+    after = files(tmp_path)
+    assert after["index.faiss"] == before["index.faiss"] and after["keys.json"] == before["keys.json"]
+    assert after["vectors.log"].startswith(before["vectors.log"])
+    assert len(after["vectors.log"]) - len(before["vectors.log"]) < 2 * 8 * 4 + 400  # two vectors and their keys
+    again = FaissVectorIndex(8, tmp_path)
+    assert again.load_error is None and again.keys() == idx.keys() and "k3" not in again.keys()
+    for k in idx.keys():
+        np.testing.assert_array_equal(again.get_vector(k), idx.get_vector(k))
+    np.testing.assert_allclose(again.get_vector("k5"), vecs[30], rtol=1e-6)
+
+
+def test_a_save_killed_mid_record_loses_that_record_only_and_the_next_save_cuts_it_off(tmp_path):
+    idx = FaissVectorIndex(8, tmp_path)
+    idx.add(["a", "b"], V[:2])
+    idx.save()
+    idx.add(["c"], V[2:3])
+    idx.save()
+    whole = (tmp_path / "vectors.log").read_bytes()
+    idx.add(["d"], V[3:4])
+    idx.save()
+    log = (tmp_path / "vectors.log").read_bytes()
+    (tmp_path / "vectors.log").write_bytes(log[: len(log) - 5])  # the kill: d's vector half written
+    torn = FaissVectorIndex(8, tmp_path)
+    assert torn.load_error is None and torn.keys() == ["a", "b", "c"]  # d was never saved
+    torn.add(["e"], V[4:5])
+    torn.save()
+    assert (tmp_path / "vectors.log").read_bytes().startswith(whole)
+    again = FaissVectorIndex(8, tmp_path)
+    assert again.keys() == ["a", "b", "c", "e"] and again.search(V[4], 1) == [("e", 1.0)]
+
+
+def test_rollback_undoes_every_write_since_the_mark(tmp_path):
+    idx = FaissVectorIndex(8, tmp_path)
+    idx.add(["a", "b", "c"], V[:3])
+    idx.save()
+    mark = idx.mark()
+    idx.remove(["a"])
+    idx.add(["b", "z"], V[5:7])  # b replaced by another vector
+    idx.rollback(mark)
+    assert idx.keys() == ["a", "b", "c"]
+    for i, k in enumerate("abc"):
+        np.testing.assert_array_equal(idx.get_vector(k), V[i])
+    idx.save()  # nothing left to save: the files are as they were
+    assert FaissVectorIndex(8, tmp_path).keys() == ["a", "b", "c"]
+
+
+def test_a_log_as_large_as_the_snapshot_is_folded_into_a_new_one_and_an_older_epochs_log_is_ignored(tmp_path):
+    cfg = FaissVectorIndex.Config(compact_at_share=1.0, compact_min_bytes=0)
+    idx = FaissVectorIndex(8, tmp_path, config=cfg)
+    idx.add(["a"], V[:1])
+    idx.save()
+    snapshot = (tmp_path / "index.faiss").read_bytes()
+    for i in range(1, 8):  # each save appends a record; the log soon outgrows the one-vector snapshot
+        idx.add([f"k{i}"], V[i: i + 1])
+        idx.save()
+    assert (tmp_path / "index.faiss").read_bytes() != snapshot  # folded in at least once
+    assert len((tmp_path / "vectors.log").read_bytes()) < 2 * len((tmp_path / "index.faiss").read_bytes())
+    old_log = (tmp_path / "vectors.log").read_bytes()  # of the current epoch: it added k7 (the last save)
+    assert b'"k7"' in old_log
+    every_save_a_snapshot = FaissVectorIndex.Config(compact_at_share=0.0, compact_min_bytes=0)
+    idx = FaissVectorIndex(8, tmp_path, config=every_save_a_snapshot)
+    idx.remove(["k7"])
+    idx.save()  # a new snapshot, of a new epoch, without k7
+    # a crash between a new snapshot and its empty log leaves the previous epoch's log beside it: ignored
+    (tmp_path / "vectors.log").write_bytes(old_log)
+    again = FaissVectorIndex(8, tmp_path)
+    assert again.load_error is None and again.keys() == idx.keys() and "k7" not in again.keys()
+    again.add(["after"], V[2:3])  # the next save does not append to the stale log
+    again.save()
+    last = FaissVectorIndex(8, tmp_path)
+    assert last.load_error is None and last.keys() == again.keys() and "k7" not in last.keys()
