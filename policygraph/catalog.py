@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from policygraph.graph_model import (
@@ -17,7 +18,7 @@ from policygraph.graph_model import (
     vector_key,
 )
 from policygraph.models import SignalMapping
-from policygraph.stores.base import GraphStore
+from policygraph.stores.base import GraphStore, Node
 
 
 @dataclass(frozen=True)
@@ -51,6 +52,14 @@ class ExampleEntry:
 _GENERATIONS = itertools.count(1)
 
 
+def _rule_entry(n: Node) -> RuleEntry:
+    p = n.props
+    return RuleEntry(n.id, p["rule_id"], p["policy_id"], int(p["version"]), p["kind"], p["category"],
+                     tuple(p.get("jurisdictions") or ["GLOBAL"]), p.get("valid_from"), p.get("valid_to"),
+                     p.get("status", "published"), tuple(sorted((p.get("text") or {}).keys())),
+                     signal_mappings(p.get("signals")), signal_mappings(p.get("satisfied_by")))
+
+
 @dataclass
 class Catalog:
     rules: dict[str, RuleEntry] = field(default_factory=dict)  # by node id
@@ -66,30 +75,88 @@ class Catalog:
     def load(cls, graph: GraphStore) -> Catalog:
         cat = cls()
         for n in graph.find_nodes("Rule"):
-            p = n.props
-            e = RuleEntry(n.id, p["rule_id"], p["policy_id"], int(p["version"]), p["kind"], p["category"],
-                          tuple(p.get("jurisdictions") or ["GLOBAL"]), p.get("valid_from"), p.get("valid_to"),
-                          p.get("status", "published"), tuple(sorted((p.get("text") or {}).keys())),
-                          signal_mappings(p.get("signals")), signal_mappings(p.get("satisfied_by")))
+            e = _rule_entry(n)
             cat.rules[n.id] = e
             cat.by_rule_id.setdefault(e.rule_id, []).append(e)
             for m in e.signals:
                 cat.signal_rule_ids.setdefault(m.label, set()).add(e.rule_id)
         for versions in cat.by_rule_id.values():
             versions.sort(key=lambda e: e.version)
+        cat._load_terms(graph)
+        for n in graph.find_nodes("Example"):
+            cat.examples[n.id] = cat._example_entry(n)
+        return cat
+
+    def updated(self, graph: GraphStore, node_ids: Iterable[str]) -> Catalog:
+        """The catalog after a write that touched (wrote or deleted) these nodes, read again from the graph:
+        a new catalog (the next generation) that shares every untouched entry with this one, so a one-rule
+        publish costs what it changed, not the corpus. This catalog is left as it was (readers may hold it)."""
+        ids = sorted(set(node_ids))
+        if len(ids) * 4 > len(self.rules) + len(self.examples):  # much of the corpus (a first ingest): read it all
+            return Catalog.load(graph)
+        now = {n.id: n for n in graph.get_nodes(ids)}
+        cat = Catalog(rules=dict(self.rules), examples=dict(self.examples), by_rule_id=dict(self.by_rule_id),
+                      term_category=self.term_category, signal_terms=self.signal_terms,
+                      signal_rule_ids=dict(self.signal_rule_ids))
+        rule_ids: set[str] = set()
+        terms_touched = False
+        for nid in ids:
+            node = now.get(nid)
+            old_rule = cat.rules.pop(nid, None)
+            if old_rule is not None:
+                rule_ids.add(old_rule.rule_id)
+            cat.examples.pop(nid, None)
+            if node is None:
+                terms_touched = terms_touched or (old_rule is None and nid not in self.examples)
+            elif node.label == "Rule":
+                e = cat.rules[nid] = _rule_entry(node)
+                rule_ids.add(e.rule_id)
+                if old_rule is not None and old_rule.category != e.category:
+                    return Catalog.load(graph)  # examples take their rule's category: rare, so read it all again
+            elif node.label in ("Policy", "Term"):
+                terms_touched = True
+        touched = set(ids)
+        written: dict[str, list[RuleEntry]] = {}
+        for n in ids:
+            if n in cat.rules:
+                written.setdefault(cat.rules[n].rule_id, []).append(cat.rules[n])
+        for rid in rule_ids:
+            versions = sorted([e for e in self.by_rule_id.get(rid, []) if e.node_id not in touched]
+                              + written.get(rid, []), key=lambda e: e.version)
+            if versions:
+                cat.by_rule_id[rid] = versions
+            else:
+                cat.by_rule_id.pop(rid, None)
+            labels = {m.label for e in versions for m in e.signals}
+            for label, holders in list(cat.signal_rule_ids.items()):
+                if (rid in holders) != (label in labels):
+                    holders = cat.signal_rule_ids[label] = set(holders) ^ {rid}  # a copy: the old one is shared
+                    if not holders:
+                        del cat.signal_rule_ids[label]
+            for label in labels - set(cat.signal_rule_ids):
+                cat.signal_rule_ids[label] = {rid}
+        if terms_touched:
+            cat.term_category, cat.signal_terms = {}, {}
+            cat._load_terms(graph)
+        for nid in ids:
+            node = now.get(nid)
+            if node is not None and node.label == "Example":
+                cat.examples[nid] = cat._example_entry(node)
+        return cat
+
+    def _load_terms(self, graph: GraphStore) -> None:
         policy_cat = {n.props["policy_id"]: n.props["category"] for n in graph.find_nodes("Policy")}
         for n in graph.find_nodes("Term"):
             if n.props.get("policy_id") in policy_cat:
-                cat.term_category[n.props["term_id"]] = policy_cat[n.props["policy_id"]]
+                self.term_category[n.props["term_id"]] = policy_cat[n.props["policy_id"]]
             for m in signal_mappings(n.props.get("signals")):
-                cat.signal_terms.setdefault(m.label, []).append((n.props["term_id"], m))
-        rule_cat = {e.rule_id: e.category for e in cat.rules.values()}
-        for n in graph.find_nodes("Example"):
-            p = n.props
-            category = str(getattr(p.get("category"), "value", p.get("category")) or rule_cat.get(p["rule_id"], "none"))
-            cat.examples[n.id] = ExampleEntry(n.id, p["rule_id"], int(p.get("version", 1)), p["label"],
-                                              category, p.get("language", ""))
-        return cat
+                self.signal_terms.setdefault(m.label, []).append((n.props["term_id"], m))
+
+    def _example_entry(self, n: Node) -> ExampleEntry:
+        p = n.props
+        latest = self.latest(p["rule_id"]) if p["rule_id"] else None
+        category = str(getattr(p.get("category"), "value", p.get("category")) or (latest.category if latest else "none"))
+        return ExampleEntry(n.id, p["rule_id"], int(p.get("version", 1)), p["label"], category, p.get("language", ""))
 
     def example_rule(self, ex: ExampleEntry, at: dt.date) -> RuleEntry | None:
         """The rule version an example illustrates at `at` (None for benign content about no rule)."""

@@ -109,6 +109,7 @@ class Engine:
         self._write_lock = threading.RLock()
         self._tx_depth = 0  # nesting of transaction() in the thread that holds the write lock
         self._mem_docs: dict[str, PolicyDocument] = {}  # the stored documents of an in-memory engine
+        self._parsed_docs: dict[Path, tuple[tuple[int, int, int], PolicyDocument]] = {}  # see _stored_document
         self._stamp = self._read_stamp()
         self.catalog = Catalog.load(self.graph)
         self.linker = TermLinker(self.terms())
@@ -155,9 +156,13 @@ class Engine:
             for n in self.graph.find_nodes("Term")
         ]
 
-    def refresh(self) -> None:
-        """Rebuild the catalog and the term linker from the graph (after a write)."""
-        self.catalog = Catalog.load(self.graph)
+    def refresh(self, touched: GraphBatch | None = None) -> None:
+        """Bring the catalog and the term linker in line with the graph after a write: read again only the
+        nodes the write's batch `touched` (wrote or deleted), or everything when not given (a reload)."""
+        if touched is None:
+            self.catalog = Catalog.load(self.graph)
+        else:
+            self.catalog = self.catalog.updated(self.graph, [n.id for n in touched.nodes] + list(touched.delete_nodes))
         self.linker.rebuild(self.terms())
 
     @property
@@ -289,8 +294,21 @@ class Engine:
         for pdir in sorted(self.docs_dir.iterdir()):
             versions = sorted(pdir.glob("v*.json"), key=lambda p: int(p.stem[1:]))
             if versions:  # a damaged newest version is a StoreError naming the file (not a parser traceback)
-                out[pdir.name] = read_stored(versions[-1], PolicyDocument)
+                out[pdir.name] = self._stored_document(versions[-1])
         return out
+
+    def _stored_document(self, path: Path) -> PolicyDocument:
+        """A stored document, parsed once and kept while its file is unchanged (the same size and time): every
+        write validates against all stored documents, and parsing hundreds of them again each time was most
+        of a one-rule publish at 10k rules. Shared: callers treat them as read-only."""
+        st = path.stat()
+        stamp = (st.st_mtime_ns, st.st_size, st.st_ino)
+        kept = self._parsed_docs.get(path)
+        if kept is not None and kept[0] == stamp:
+            return kept[1]
+        doc = read_stored(path, PolicyDocument)
+        self._parsed_docs[path] = (stamp, doc)
+        return doc
 
     def save_document(self, doc: PolicyDocument) -> None:
         """Keep a stored version's document (written after its graph commit; crash recovery writes the
@@ -298,7 +316,10 @@ class Engine:
         if self.docs_dir is None:
             self._mem_docs[doc.id] = doc
             return
-        atomic_write_bytes(self.docs_dir / doc.id / f"v{doc.version}.json", doc.model_dump_json(indent=1).encode())
+        path = self.docs_dir / doc.id / f"v{doc.version}.json"
+        atomic_write_bytes(path, doc.model_dump_json(indent=1).encode())
+        st = path.stat()
+        self._parsed_docs[path] = ((st.st_mtime_ns, st.st_size, st.st_ino), doc)
 
     # ------------------------------------------------------------------ labelled decisions
     def add_decisions(self, path: str, rows: list[tuple[int, LabelledDecision]],
@@ -361,7 +382,7 @@ class Engine:
             prepared.append((decision_node_id(row, row.rule_id), row, rule_id, category or "none", language,
                              entry.node_id if entry else None))
         batch = decision_batch(prepared)
-        snap = self.index.snapshot()
+        mark = self.index.mark()
         node_ids = [p[0] for p in prepared]
         # journaled like a document write: a kill at any point leaves all of the file's new rows or none,
         # with the audit entry that says so (settled on the next open)
@@ -372,13 +393,13 @@ class Engine:
             _crash_point("before_graph_write")
             self.graph.apply(batch)  # the commit point
         except Exception:
-            self.index.restore(snap)
+            self.index.rollback(mark)
             self._journal_path().unlink(missing_ok=True)
             raise
         _crash_point("after_graph_write")
         self.index.save()
         _crash_point("after_index_save")
-        self.refresh()
+        self.refresh(batch)
         self._bump_stamp()
         if not self.in_memory:
             audit.record_examples(self.root, path, len(prepared), audit_context)
@@ -521,7 +542,7 @@ class Engine:
             progress("embed", 0, len(vec_texts))
         vectors = self._embed_with_progress(vec_texts, progress)
         ex_vectors = self._embed_with_progress(ex_texts, progress, "embed examples", queries=True)
-        snap = self.index.snapshot()
+        mark = self.index.mark()
         self._write_journal(changed, audit_context)
         try:
             self.index.remove(stale_keys)
@@ -529,7 +550,7 @@ class Engine:
             _crash_point("before_graph_write")
             self.graph.apply(batch)  # the commit point
         except Exception:
-            self.index.restore(snap)
+            self.index.rollback(mark)
             self._journal_path().unlink(missing_ok=True)
             raise
         _crash_point("after_graph_write")
@@ -537,7 +558,7 @@ class Engine:
         _crash_point("after_index_save")
         for d in changed:
             self.save_document(d)
-        self.refresh()
+        self.refresh(batch)
         self._bump_stamp()
         if not self.in_memory:
             audit.record_write(self.root, changed, audit_context)
