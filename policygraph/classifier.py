@@ -72,6 +72,10 @@ class ContentClassifier:
         min_examples: int = 200
         min_rule_examples: int = 3
         c_rule: float = 4.0
+        #: no rule head over more rules than this: multinomial fitting holds an examples x rules matrix
+        #: (100,000 examples x 10,000 rules: 8 GB and two minutes at 10k generated rules); similarity to
+        #: the labelled examples still points at rules
+        max_rule_classes: int = 1000
         max_iter: int = 400
         #: per-category violation thresholds: the lowest P(violating) at which at most this share of the
         #: category's non-violating examples would get "applies", measured out of fold (cv_folds folds)
@@ -120,7 +124,9 @@ class ContentClassifier:
 
         t = time.perf_counter()
         xs, topics, viol, rules = [], [], [], []
-        for ex in catalog.examples.values():
+        # in node id order: a catalog updated in place after a write holds its entries in another order than
+        # one read from scratch, and the fitted heads must not depend on it
+        for ex in sorted(catalog.examples.values(), key=lambda e: e.node_id):
             v = index.get_vector(ex.node_id)
             if v is None:
                 continue
@@ -146,7 +152,11 @@ class ContentClassifier:
             if r:
                 counts[r] = counts.get(r, 0) + 1
         keep = [i for i, r in enumerate(rules) if r and counts[r] >= self.config.min_rule_examples]
-        if len({rules[i] for i in keep}) >= 3:  # (scikit-learn keeps one column for two classes)
+        n_rules = len({rules[i] for i in keep})
+        if n_rules > self.config.max_rule_classes:
+            self.notes.append(f"rule head off: {n_rules} rules have labelled examples (limit "
+                              f"{self.config.max_rule_classes}); the topic and violation heads are fitted")
+        elif n_rules >= 3:  # (scikit-learn keeps one column for two classes)
             rm = LogisticRegression(C=self.config.c_rule, class_weight="balanced", max_iter=self.config.max_iter)
             rm.fit(x[keep], [rules[i] for i in keep])
             heads.rule_classes = [str(c) for c in rm.classes_]

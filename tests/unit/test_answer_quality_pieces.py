@@ -165,6 +165,34 @@ def test_the_classifier_learns_topic_and_violation_from_stored_examples():
     assert abs(sum(hateful.topic.values()) - 1.0) < 1e-5
 
 
+def test_the_rule_head_is_left_out_above_its_rule_limit_and_the_other_heads_still_answer():
+    """Multinomial fitting over every rule holds an examples x rules matrix (8 GB at 10k generated rules):
+    above `max_rule_classes` rules the rule head is not fitted, and says so."""
+    cat, index = _store_with_examples()
+    for i, (key, ex) in enumerate(list(cat.examples.items())):  # 12 rules with 5 violating examples each
+        if ex.label == "violating":
+            cat.examples[key] = ExampleEntry(key, f"HS-1.{i % 12}", 1, ex.label, ex.category)
+    capped = ContentClassifier(ContentClassifier.Config(min_examples=50, max_rule_classes=10))
+    pred = capped.predict(cat, index, _unit(16, a0=2.0, a2=1.5))
+    assert pred is not None and pred.rules == {} and pred.violating > 0.8
+    assert any("rule head off: 12 rules" in n for n in capped.notes)
+    full = ContentClassifier(ContentClassifier.Config(min_examples=50)).predict(cat, index, _unit(16, a0=2.0, a2=1.5))
+    assert full is not None and len(full.rules) == 12
+
+
+def test_the_heads_do_not_depend_on_the_order_the_catalog_holds_its_examples_in():
+    """A catalog updated in place after a write holds new entries last; one read from scratch, in id order.
+    The same examples must give exactly the same heads (the embedded and Neo4j backends answered with
+    different evidence when they did not)."""
+    cat, index = _store_with_examples()
+    shuffled = Catalog(examples=dict(reversed(list(cat.examples.items()))))
+    q = _unit(16, a0=2.0, a2=1.5)
+    one = ContentClassifier(ContentClassifier.Config(min_examples=50)).predict(cat, index, q)
+    other = ContentClassifier(ContentClassifier.Config(min_examples=50)).predict(shuffled, index, q)
+    assert one is not None and other is not None
+    assert (one.topic, one.violating, one.rules) == (other.topic, other.violating, other.rules)
+
+
 def test_the_classifier_says_nothing_with_too_few_examples():
     cat, index = _store_with_examples(n_per_class=10)
     clf = ContentClassifier(ContentClassifier.Config(min_examples=200))
