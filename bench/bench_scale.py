@@ -3,6 +3,7 @@
     .venv/bin/python bench/bench_scale.py                                  # --sizes 1000
     .venv/bin/python bench/bench_scale.py --sizes 1000,10000,100000         # the sizes
     .venv/bin/python bench/bench_scale.py --sizes 120 --examples-per-rule 2 --languages en,es   # smoke run
+    .venv/bin/python bench/bench_scale.py --sizes 1000,10000 --replicate-from 1000   # 10k = 10 renamed copies
 
 For each size (total rules) a corpus is generated (policies x translations x labelled JSONL examples) and
 ingested cold into a fresh temporary data directory. Measured, per size:
@@ -162,11 +163,17 @@ def run_size(n: int, args, work: Path, tm: Timers) -> dict[str, str]:
     shutil.rmtree(corpus, ignore_errors=True)
     shutil.rmtree(data, ignore_errors=True)
     t = time.perf_counter()
-    gen = gen_corpus.build(n, args.languages, args.seed, args.examples_per_rule)
-    corpus.mkdir(parents=True)
-    res = gen_corpus.write_corpus(gen, corpus)
-    row["corpus generation"] = (f"{time.perf_counter() - t:.1f} s ({len(gen.policies)} policies, {res['files']} "
-                                f"files, {res['bytes'] / 1e6:.1f} MB)")
+    base = args.replicate_from if args.replicate_from and n > args.replicate_from else n
+    copies = n // base
+    gen = gen_corpus.build(base, args.languages, args.seed, args.examples_per_rule)
+    first = corpus / "copy-0" if copies > 1 else corpus
+    first.mkdir(parents=True)
+    res = gen_corpus.write_corpus(gen, first)
+    for k in range(1, copies):
+        gen_corpus.replicate_corpus(first, corpus / f"copy-{k}", k)
+    row["corpus generation"] = (f"{time.perf_counter() - t:.1f} s ({len(gen.policies) * copies} policies, "
+                                f"{res['files'] * copies} files, {res['bytes'] * copies / 1e6:.1f} MB)"
+                                + (f"; {copies} renamed copies of the {base:,}-rule corpus (same texts)" if copies > 1 else ""))
 
     settings = Settings(data_dir=data, embedding_cache=args.cache)
     t = time.perf_counter()
@@ -241,13 +248,19 @@ def run_size(n: int, args, work: Path, tm: Timers) -> dict[str, str]:
         # ---- one-rule revision publish
         cands = [p for p in gen.policies if len(p.rules()) >= 8] or gen.policies
         pol = cands[len(cands) // 2]
-        files = gen_corpus.policy_paths(corpus, pol, gen.languages)
+        files = gen_corpus.policy_paths(first, pol, gen.languages)
+        rule = next(r for r in pol.rules() if not r.overrides)
+        rule_id = rule.id
+        if copies > 1:  # the last copy's policy (copy 0 is the generated one)
+            k = copies - 1
+            files = {lg: corpus / f"copy-{k}" / f.parent.relative_to(first) / f.name.replace(".", f"-c{k}.", 1)
+                     for lg, f in files.items()}
+            rule_id = gen_corpus.replica_rule_id(rule.id, k)
         original = files[pol.lang]
         ordered = [original, *[f for lg, f in files.items() if lg != pol.lang]]
-        rule = next(r for r in pol.rules() if not r.overrides)
         secs, embeds, reals = [], [], []
         for i in range(1, args.publish_reps + 1):
-            revise(original, rule.id, i)
+            revise(original, rule_id, i)
             e0, n0 = tm.get("embed"), tm.n.get("model", 0)
             t = time.perf_counter()
             r = pipeline.ingest(eng, ordered)
@@ -263,7 +276,7 @@ def run_size(n: int, args, work: Path, tm: Timers) -> dict[str, str]:
         agent.decide(queries[1])
         row["first ask after the publish"] = f"{time.perf_counter() - t:.2f} s"
         if args.profile_publish:
-            revise(original, rule.id, args.publish_reps + 1)
+            revise(original, rule_id, args.publish_reps + 1)
             prof = cProfile.Profile()
             prof.enable()
             pipeline.ingest(eng, ordered)
@@ -297,6 +310,9 @@ def main() -> int:
     ap.add_argument("--work-dir", help="where corpora and data dirs go (default: a fresh temporary directory)")
     ap.add_argument("--keep", action="store_true", help="keep the generated corpora and data directories")
     ap.add_argument("--profile-publish", action="store_true", help="print a cProfile of one more revision publish")
+    ap.add_argument("--replicate-from", type=int, metavar="B", default=None,
+                    help="build a size above B as renamed copies of the B-rule corpus (same texts: every vector "
+                         "from the embedding cache; duplicates make retrieval harder than a real corpus)")
     args = ap.parse_args()
     args.languages = [x.strip() for x in args.languages.split(",") if x.strip()]
     sizes = sorted(int(x) for x in args.sizes.split(",") if x.strip())

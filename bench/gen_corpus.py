@@ -2038,6 +2038,63 @@ def check(out: Path) -> tuple[bool, str]:
 
 
 # ---------------------------------------------------------------------------------------------- main
+#: a rule id anywhere in a structural line (heading, attribute braces, front matter)
+RULE_TOKEN = re.compile(r"\b([A-Z]{2,4})-(\d+)((?:\.\d+)*(?:-[A-Z0-9]+)?)\b")
+
+
+def replica_rule_id(rule_id: str, k: int) -> str:
+    """Copy k's name for a rule: its first number + 1000 k (`HB-1.2.3` -> `HB-3001.2.3` in copy 3)."""
+    return RULE_TOKEN.sub(lambda m: f"{m[1]}-{int(m[2]) + 1000 * k}{m[3]}", rule_id)
+
+
+def replicate_corpus(src: Path, dst: Path, k: int) -> dict[str, int]:
+    """Write copy k of a generated corpus: every policy, rule and term renamed (policy and term ids get a
+    `-cK` suffix, rules `replica_rule_id`), every text left exactly as it is, so each text's vector comes from
+    the embedding cache. What a storage benchmark at 10x needs without 40 minutes of embedding; duplicate
+    texts make retrieval harder than a real corpus of that size would (say so where numbers are shown).
+    Rule ids written inside texts are left alone: they point at copy 0, which exists."""
+    policy_ids = {m[1] for f in src.rglob("*.md") for m in [re.search(r"^id: (\S+)$", f.read_text(), re.M)] if m}
+    term_ids: set[str] = set()
+    for f in src.rglob("*.md"):
+        term_ids.update(re.findall(r"^  - id: (\S+)$", f.read_text(), re.M))
+    ident = re.compile(r"\b(" + "|".join(sorted(map(re.escape, policy_ids | term_ids), key=len, reverse=True)) + r")\b")
+
+    def rename_ids(line: str) -> str:
+        return RULE_TOKEN.sub(lambda m: replica_rule_id(m[0], k), ident.sub(lambda m: f"{m[1]}-c{k}", line))
+
+    files = rows = 0
+    for f in sorted(src.rglob("*")):
+        if not f.is_file() or f.name.startswith("."):
+            continue
+        rel = f.relative_to(src)
+        stem, _, ext = f.name.partition(".")
+        out = dst / rel.parent / f"{stem}-c{k}.{ext}"
+        out.parent.mkdir(parents=True, exist_ok=True)
+        if f.suffix == ".jsonl":
+            lines = []
+            for line in f.read_text(encoding="utf-8").splitlines():
+                row = json.loads(line)
+                if row.get("rule_id"):
+                    row["rule_id"] = replica_rule_id(row["rule_id"], k)
+                lines.append(json.dumps(row, ensure_ascii=False))
+                rows += 1
+            out.write_text("\n".join(lines) + "\n", encoding="utf-8")
+        else:
+            text = f.read_text(encoding="utf-8").split("\n")
+            fm_end = text.index("---", 1)
+            for i, line in enumerate(text):
+                structural = (i <= fm_end and not line.startswith("    ") and "text:" not in line
+                              and "rationale:" not in line) or line.startswith("### ") or line.startswith("{")
+                if line.startswith("### "):
+                    head, _, title = line[4:].partition(" ")
+                    text[i] = f"### {replica_rule_id(head, k)} {title}"
+                elif structural:
+                    text[i] = rename_ids(line)
+            out.write_text("\n".join(text), encoding="utf-8")
+        files += 1
+    return {"files": files, "rows": rows}
+
+
 def build(rules: int, languages: list[str], seed: int, examples_per_rule: int) -> Generator:
     gen = Generator(rules, languages, seed, examples_per_rule)
     gen.plan()
