@@ -72,6 +72,10 @@ class ContentClassifier:
         min_examples: int = 200
         min_rule_examples: int = 3
         c_rule: float = 4.0
+        #: the heads are fitted on at most this many examples (a deterministic sample that keeps every
+        #: topic-and-label stratum): fitting, and the near-duplicate grouping of the thresholds (quadratic),
+        #: took 88 s on 100,000 examples at 10k generated rules; the bundled corpus has 562
+        max_fit_examples: int = 20_000
         #: no rule head over more rules than this: multinomial fitting holds an examples x rules matrix
         #: (100,000 examples x 10,000 rules: 8 GB and two minutes at 10k generated rules); similarity to
         #: the labelled examples still points at rules
@@ -134,6 +138,12 @@ class ContentClassifier:
             topics.append(ex.category or NONE)
             viol.append(1 if ex.label == "violating" else 0)
             rules.append(ex.rule_id if ex.label == "violating" else "")
+        if len(xs) > self.config.max_fit_examples:
+            keep = stratified_sample([(t, v) for t, v in zip(topics, viol, strict=True)], self.config.max_fit_examples)
+            self.notes.append(f"classifier heads fitted on a sample of {len(keep):,} of {len(xs):,} labelled examples "
+                              f"(max_fit_examples)")
+            xs, topics = [xs[i] for i in keep], [topics[i] for i in keep]
+            viol, rules = [viol[i] for i in keep], [rules[i] for i in keep]
         if len(xs) < self.config.min_examples or len(set(topics)) < 2 or len(set(viol)) < 2:
             self.notes.append(f"content classifier off: {len(xs)} labelled examples (needs "
                               f"{self.config.min_examples}, both labels and two topics)")
@@ -256,6 +266,23 @@ class ContentClassifier:
             rules = dict(zip(h.rule_classes, _softmax(qvec @ h.rule_w + h.rule_b).tolist(), strict=True))
         return Prediction(topic={c: float(p) for c, p in zip(h.classes, probs, strict=True)}, violating=float(viol),
                           rules=rules)
+
+
+def stratified_sample(strata: list[tuple], size: int) -> list[int]:
+    """`size` row numbers (sorted) drawn without replacement, deterministically: every stratum keeps up to an
+    equal share of half the sample, the rest is drawn from all rows alike (the large strata's share)."""
+    rng = np.random.default_rng(0)
+    by: dict[tuple, list[int]] = {}
+    for i, key in enumerate(strata):
+        by.setdefault(key, []).append(i)
+    floor = size // (2 * len(by))
+    keep: set[int] = set()
+    for key in sorted(by, key=repr):
+        members = by[key]
+        keep.update(rng.choice(members, size=min(len(members), floor), replace=False).tolist())
+    rest = np.array([i for i in range(len(strata)) if i not in keep], dtype=np.int64)
+    keep.update(rng.choice(rest, size=min(len(rest), size - len(keep)), replace=False).tolist())
+    return sorted(keep)
 
 
 def _near_duplicate_groups(x: np.ndarray, similarity: float) -> np.ndarray:

@@ -193,6 +193,19 @@ def test_the_heads_do_not_depend_on_the_order_the_catalog_holds_its_examples_in(
     assert (one.topic, one.violating, one.rules) == (other.topic, other.violating, other.rules)
 
 
+def test_above_its_limit_the_classifier_fits_on_a_sample_that_keeps_every_stratum():
+    cat, index = _store_with_examples(n_per_class=100)  # 300 examples in three (topic, label) strata
+    clf = ContentClassifier(ContentClassifier.Config(min_examples=50, max_fit_examples=120))
+    pred = clf.predict(cat, index, _unit(16, a0=2.0, a2=1.5))
+    assert pred is not None and pred.violating > 0.8 and pred.best_topic() == "hate_speech"
+    assert any("sample of 120 of 300" in n for n in clf.notes)
+    again = ContentClassifier(ContentClassifier.Config(min_examples=50, max_fit_examples=120))
+    assert again.predict(cat, index, _unit(16, a0=2.0, a2=1.5)) == pred  # the same sample every time
+    from policygraph.classifier import stratified_sample
+    rows = stratified_sample([("big", 1)] * 1000 + [("rare", 0)] * 12, 100)
+    assert len(rows) == 100 and len(set(rows)) == 100 and set(range(1000, 1012)) <= set(rows)
+
+
 def test_the_classifier_says_nothing_with_too_few_examples():
     cat, index = _store_with_examples(n_per_class=10)
     clf = ContentClassifier(ContentClassifier.Config(min_examples=200))
