@@ -207,9 +207,25 @@ class Catalog:
         if cached is not None:
             return cached
         keys: set[str] = set()
+        # the examples' rule versions and their verdicts, worked out once per rule (100,000 examples of 10,000
+        # rules: 0.68 s when each example asked again)
+        current: dict[str, RuleEntry | None] = {}
+        allowed: dict[str, bool] = {}
         for ex in self.examples.values():
-            e = self.example_rule(ex, at)
-            if e and self.live(e, at) and jurisdiction_matches(list(e.jurisdictions), jurisdiction):
+            if not ex.rule_id:
+                continue
+            if ex.version == ANY_VERSION:
+                if ex.rule_id not in current:
+                    current[ex.rule_id] = self.current(ex.rule_id, at)
+                e = current[ex.rule_id]
+            else:
+                e = self.rules.get(rule_node_id(ex.rule_id, ex.version))
+            if e is None:
+                continue
+            ok = allowed.get(e.node_id)
+            if ok is None:
+                ok = allowed[e.node_id] = self.live(e, at) and jurisdiction_matches(list(e.jurisdictions), jurisdiction)
+            if ok:
                 keys.add(ex.node_id)
         self._filters[("example", at, jurisdiction)] = keys
         return keys

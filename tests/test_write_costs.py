@@ -13,7 +13,7 @@ import numpy as np
 from conftest import make_engine
 
 from policygraph.catalog import Catalog
-from policygraph.graph_model import is_example_id
+from policygraph.graph_model import is_example_id, jurisdiction_matches
 from policygraph.linking import TermLinker
 from policygraph.retrieval import Retriever
 
@@ -115,3 +115,24 @@ def test_a_one_rule_revision_is_appended_to_the_logs_and_the_catalog_updated_in_
     assert catalog_facts(fresh.catalog) == catalog_facts(eng.catalog)
     key = next(k for k in eng.index.keys() if k.startswith(eng.catalog.latest(rule.id).node_id))
     np.testing.assert_array_equal(fresh.index.get_vector(key), eng.index.get_vector(key))
+
+
+def test_the_example_filter_is_the_plain_definition(corpus_engine):
+    """Which examples a query may see (their rule version in force on the date, in the jurisdiction): worked
+    out once per rule, it must equal asking for each example on its own."""
+    import datetime as dt
+
+    cat = corpus_engine.catalog
+    sizes = []
+    for at in (dt.date.today(), dt.date(2024, 1, 1)):
+        for jurisdiction in (None, "DE", "IN", "FR"):
+            plain = set()
+            for ex in cat.examples.values():
+                e = cat.example_rule(ex, at)
+                if e and cat.live(e, at) and jurisdiction_matches(list(e.jurisdictions), jurisdiction):
+                    plain.add(ex.node_id)
+            got = Catalog(rules=cat.rules, examples=cat.examples, by_rule_id=cat.by_rule_id).allowed_example_keys(
+                at, jurisdiction)
+            assert got == plain, (at, jurisdiction)
+            sizes.append(len(got))
+    assert max(sizes) > 100 and min(sizes) < max(sizes)  # not vacuous: the date and the place matter
