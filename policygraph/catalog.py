@@ -52,6 +52,11 @@ class ExampleEntry:
 _GENERATIONS = itertools.count(1)
 
 
+def _labelling(ex: ExampleEntry | None) -> tuple | None:
+    """What a classifier learns from an example (see Catalog.labels_generation)."""
+    return None if ex is None else (ex.rule_id, ex.label, ex.category)
+
+
 def _rule_entry(n: Node) -> RuleEntry:
     p = n.props
     return RuleEntry(n.id, p["rule_id"], p["policy_id"], int(p["version"]), p["kind"], p["category"],
@@ -69,6 +74,10 @@ class Catalog:
     signal_terms: dict[str, list[tuple[str, SignalMapping]]] = field(default_factory=dict)  # label -> terms
     signal_rule_ids: dict[str, set[str]] = field(default_factory=dict)  # label -> rule ids with a mapping (any version)
     generation: int = field(default_factory=lambda: next(_GENERATIONS))
+    #: changes only when the labelled examples did (which exist, and each one's rule, label and category): a
+    #: write that changed none keeps it, so the classifier knows its heads still fit without fingerprinting
+    #: 100,000 examples again (a new policy version writes its examples again, with only the version changed)
+    labels_generation: int = field(default_factory=lambda: next(_GENERATIONS))
     _filters: dict[tuple, set[str]] = field(default_factory=dict)
 
     @classmethod
@@ -138,10 +147,14 @@ class Catalog:
         if terms_touched:
             cat.term_category, cat.signal_terms = {}, {}
             cat._load_terms(graph)
+        labels_changed = False
         for nid in ids:
             node = now.get(nid)
             if node is not None and node.label == "Example":
                 cat.examples[nid] = cat._example_entry(node)
+            labels_changed = labels_changed or _labelling(cat.examples.get(nid)) != _labelling(self.examples.get(nid))
+        if not labels_changed:
+            cat.labels_generation = self.labels_generation
         return cat
 
     def _load_terms(self, graph: GraphStore) -> None:

@@ -98,6 +98,7 @@ class ContentClassifier:
         self.cache_dir = cache_dir
         self._heads: _Heads | None = None
         self._for: int = -1
+        self._examples_for: int = -1  # the catalog's labels_generation the heads are known to fit
         self._fingerprint: str = ""
         self._lock = threading.Lock()
         self.last_fit_seconds: float = 0.0
@@ -109,6 +110,8 @@ class ContentClassifier:
         if self._for == catalog.generation:
             return self._heads
         with self._lock:
+            if self._for != catalog.generation and self._examples_for == catalog.labels_generation:
+                self._for = catalog.generation  # a write that touched no example: the same heads
             if self._for != catalog.generation:
                 # a publish that leaves the labelled examples as they were keeps the heads (no refit)
                 fp = _fingerprint(catalog)
@@ -118,7 +121,7 @@ class ContentClassifier:
                         self._heads = self._fit(catalog, index)
                         self._save(fp, self._heads)
                     self._fingerprint = fp
-                self._for = catalog.generation
+                self._for, self._examples_for = catalog.generation, catalog.labels_generation
         return self._heads
 
     def _fit(self, catalog: Catalog, index: VectorIndex) -> _Heads | None:

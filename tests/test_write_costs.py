@@ -97,6 +97,7 @@ def test_a_one_rule_revision_is_appended_to_the_logs_and_the_catalog_updated_in_
     graph_json, index_faiss = (eng.root / "graph.json").read_bytes(), (vec_dir / "index.faiss").read_bytes()
     logs_before = (eng.root / "graph.log").stat().st_size, (vec_dir / "vectors.log").stat().st_size
     corpus_bytes = len(graph_json) + logs_before[0], len(index_faiss) + logs_before[1]  # snapshot + log
+    generation, labels_generation = eng.catalog.generation, eng.catalog.labels_generation
     doc = eng.stored_documents()["regulated-goods"].model_copy(deep=True)
     doc.version += 1
     rule = doc.rules()[0]
@@ -109,6 +110,8 @@ def test_a_one_rule_revision_is_appended_to_the_logs_and_the_catalog_updated_in_
     # a new version of one policy of 14 (its every rule gets a new version node and vectors): not the corpus
     assert 0 < grown[0] < corpus_bytes[0] / 10 and 0 < grown[1] < corpus_bytes[1] / 10, (grown, corpus_bytes)
     assert catalog_facts(eng.catalog) == catalog_facts(Catalog.load(eng.graph))
+    # its examples were written again, labelled as they were: the classifier knows its heads still fit
+    assert eng.catalog.labels_generation == labels_generation and eng.catalog.generation != generation
     assert eng.catalog.latest(rule.id).version == doc.version
     fresh = make_engine(tmp_path / "data", embedding_cache_dir)
     assert fresh.stats() == eng.stats() and fresh.index.keys() == eng.index.keys()
