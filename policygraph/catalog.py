@@ -52,6 +52,27 @@ class ExampleEntry:
 _GENERATIONS = itertools.count(1)
 
 
+def _term_maps(graph: GraphStore) -> tuple[dict[str, str], dict[str, list[tuple[str, SignalMapping]]]]:
+    """(term id -> its policy's category, upstream label -> the terms mapped to it), read from the graph."""
+    policy_cat = {n.props["policy_id"]: n.props["category"] for n in graph.find_nodes("Policy")}
+    term_category: dict[str, str] = {}
+    signal_terms: dict[str, list[tuple[str, SignalMapping]]] = {}
+    for n in graph.find_nodes("Term"):
+        if n.props.get("policy_id") in policy_cat:
+            term_category[n.props["term_id"]] = policy_cat[n.props["policy_id"]]
+        for m in signal_mappings(n.props.get("signals")):
+            signal_terms.setdefault(m.label, []).append((n.props["term_id"], m))
+    return term_category, signal_terms
+
+
+def _example_entry(n: Node, cat: Catalog) -> ExampleEntry:
+    """An example node's entry; without a category of its own it takes its rule's (the newest version in `cat`)."""
+    p = n.props
+    latest = cat.latest(p["rule_id"]) if p["rule_id"] else None
+    category = str(getattr(p.get("category"), "value", p.get("category")) or (latest.category if latest else "none"))
+    return ExampleEntry(n.id, p["rule_id"], int(p.get("version", 1)), p["label"], category, p.get("language", ""))
+
+
 def _labelling(ex: ExampleEntry | None) -> tuple | None:
     """What a classifier learns from an example (see Catalog.labels_generation)."""
     return None if ex is None else (ex.rule_id, ex.label, ex.category)
@@ -91,9 +112,9 @@ class Catalog:
                 cat.signal_rule_ids.setdefault(m.label, set()).add(e.rule_id)
         for versions in cat.by_rule_id.values():
             versions.sort(key=lambda e: e.version)
-        cat._load_terms(graph)
+        cat.term_category, cat.signal_terms = _term_maps(graph)
         for n in graph.find_nodes("Example"):
-            cat.examples[n.id] = cat._example_entry(n)
+            cat.examples[n.id] = _example_entry(n, cat)
         return cat
 
     def updated(self, graph: GraphStore, node_ids: Iterable[str]) -> Catalog:
@@ -145,31 +166,16 @@ class Catalog:
             for label in labels - set(cat.signal_rule_ids):
                 cat.signal_rule_ids[label] = {rid}
         if terms_touched:
-            cat.term_category, cat.signal_terms = {}, {}
-            cat._load_terms(graph)
+            cat.term_category, cat.signal_terms = _term_maps(graph)
         labels_changed = False
         for nid in ids:
             node = now.get(nid)
             if node is not None and node.label == "Example":
-                cat.examples[nid] = cat._example_entry(node)
+                cat.examples[nid] = _example_entry(node, cat)
             labels_changed = labels_changed or _labelling(cat.examples.get(nid)) != _labelling(self.examples.get(nid))
         if not labels_changed:
             cat.labels_generation = self.labels_generation
         return cat
-
-    def _load_terms(self, graph: GraphStore) -> None:
-        policy_cat = {n.props["policy_id"]: n.props["category"] for n in graph.find_nodes("Policy")}
-        for n in graph.find_nodes("Term"):
-            if n.props.get("policy_id") in policy_cat:
-                self.term_category[n.props["term_id"]] = policy_cat[n.props["policy_id"]]
-            for m in signal_mappings(n.props.get("signals")):
-                self.signal_terms.setdefault(m.label, []).append((n.props["term_id"], m))
-
-    def _example_entry(self, n: Node) -> ExampleEntry:
-        p = n.props
-        latest = self.latest(p["rule_id"]) if p["rule_id"] else None
-        category = str(getattr(p.get("category"), "value", p.get("category")) or (latest.category if latest else "none"))
-        return ExampleEntry(n.id, p["rule_id"], int(p.get("version", 1)), p["label"], category, p.get("language", ""))
 
     def example_rule(self, ex: ExampleEntry, at: dt.date) -> RuleEntry | None:
         """The rule version an example illustrates at `at` (None for benign content about no rule)."""

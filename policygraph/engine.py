@@ -142,7 +142,8 @@ class Engine:
         nodes, edges = export_graph(self.graph)
         copy.graph.apply(GraphBatch(nodes=nodes, edges=edges))
         copy.index.restore(self.index.snapshot())
-        copy._mem_docs = self.stored_documents()
+        for doc in self.stored_documents().values():
+            copy.save_document(doc)
         copy.refresh()
         return copy
 

@@ -242,7 +242,7 @@ class Lifecycle:
         except (KeyError, TypeError, ValueError) as exc:
             raise StoreError(damage(p, exc)) from None
 
-    def _save_draft(self, draft: Draft, doc: PolicyDocument) -> None:
+    def save_draft(self, draft: Draft, doc: PolicyDocument) -> None:
         payload = {"draft": draft.model_dump(mode="json"), "document": doc.model_dump(mode="json")}
         atomic_write_bytes(self._draft_path(draft.id), json.dumps(payload, ensure_ascii=False, indent=1).encode())
 
@@ -299,7 +299,7 @@ class Lifecycle:
                       author=author, created_at=audit.now(), source=doc.source.path,
                       document_sha256=doc.source.sha256, content_hash=chash, kind=kind, rollback_of=rollback_of,
                       texts_embedded=self.engine.embedder.misses - misses, diff=rep, backfill=backfill)
-        self._save_draft(draft, doc)
+        self.save_draft(draft, doc)
         audit.append(self.engine.root, AuditEntry(
             ts=draft.created_at, actor=author, action="draft" if kind == "revision" else "rollback_draft",
             policy_id=doc.id, version=doc.version, draft_id=draft_id, document_sha256=doc.source.sha256,
@@ -322,7 +322,7 @@ class Lifecycle:
             if draft.status != "pending":
                 raise LifecycleError(f"draft {draft_id} is {draft.status}, not pending")
             draft.status = "discarded"
-            self._save_draft(draft, doc)
+            self.save_draft(draft, doc)
         audit.append(self.engine.root, AuditEntry(ts=audit.now(), actor=author or audit.default_actor(),
                                                   action="discard", policy_id=draft.policy_id,
                                                   version=draft.version, draft_id=draft_id,
@@ -372,7 +372,7 @@ class Lifecycle:
                 self._journal().unlink(missing_ok=True)
                 raise
             draft.status, draft.published_at, draft.published_by = "published", audit.now(), author
-            self._save_draft(draft, doc)
+            self.save_draft(draft, doc)
             self._journal().unlink(missing_ok=True)
         changed = sum(v for k, v in draft.diff.counts.items() if k != "unchanged")
         return PublishReport(draft_id=draft_id, policy_id=draft.policy_id, version=pub.version,
@@ -568,7 +568,7 @@ def _settle_journal(engine: Engine, jpath: Path) -> str | None:
         if draft is not None and draft.status == "pending":
             draft.status, draft.published_at, draft.published_by = "published", audit.now(), j.get("actor")
             assert doc is not None  # load_draft() gave the draft and its document together
-            lc._save_draft(draft, doc)
+            lc.save_draft(draft, doc)
         outcome = "completed"
         detail = {"outcome": "the graph write had committed: publish completed on restart", "serving_version": version}
     else:
