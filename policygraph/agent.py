@@ -395,7 +395,7 @@ class PolicyAgent:
         eng = self.corpus
         pol = eng.graph.get_node(policy_node_id(pid))
         version = pol.props["version"] if pol else None
-        rules = [e for e in eng.catalog.rules.values() if e.policy_id == pid and e.version == version]
+        rules = eng.catalog.policy_rules(pid, int(version)) if version is not None else []
         nodes = {n.id: n for n in eng.graph.get_nodes([e.node_id for e in rules])}
 
         def txt(n, field):
