@@ -45,6 +45,7 @@ from policygraph.graph_model import (
     rule_passage,
     section_node_id,
     signal_mappings,
+    term_node_id,
     vector_key,
 )
 from policygraph.linking import TermLinker
@@ -164,6 +165,9 @@ class Engine:
             self.catalog = Catalog.load(self.graph)
         else:
             self.catalog = self.catalog.updated(self.graph, [n.id for n in touched.nodes] + list(touched.delete_nodes))
+            if not any(n.label in ("Term", "Policy") for n in touched.nodes) and not any(
+                    nid.startswith((term_node_id(""), policy_node_id(""))) for nid in touched.delete_nodes):
+                return  # labelled examples only (an import): the vocabulary is as it was (reading it: O(terms))
         self.linker.rebuild(self.terms())
 
     @property
@@ -328,33 +332,46 @@ class Engine:
         """Store labelled decisions (read by `policygraph/ingest/labelled.py`; `path` names their file in
         the report) as examples. Incremental: rows already stored are skipped. A row naming an unknown
         rule refuses the whole file; one naming only a category is attached to the closest rule of it."""
+        return self.add_decision_files([(path, rows)], progress, audit_context)[0]
+
+    def add_decision_files(self, files: list[tuple[str, list[tuple[int, LabelledDecision]]]],
+                           progress: Progress | None = None, audit_context: dict | None = None) -> list[ExamplesReport]:
+        """`add_decisions` for several files in one write (one report each): an ingest of 4,000 JSONL files
+        wrote, and updated the catalog, 4,000 times. All or nothing: a row naming an unknown rule refuses
+        every file, and nothing is stored."""
         with self.transaction():
             known = set(self.catalog.by_rule_id)
-            for n, row in rows:
-                if row.rule_id is not None and row.rule_id not in known:
-                    raise IngestError(path, f"rule_id {row.rule_id!r} is not a stored rule", n)
-            return self._add_decisions(path, rows, progress, audit_context)
+            for path, rows in files:
+                for n, row in rows:
+                    if row.rule_id is not None and row.rule_id not in known:
+                        raise IngestError(path, f"rule_id {row.rule_id!r} is not a stored rule", n)
+            return self._add_decision_files(files, progress, audit_context)
 
-    def _add_decisions(self, path: str, rows: list[tuple[int, LabelledDecision]],
-                       progress: Progress | None, audit_context: dict | None = None) -> ExamplesReport:
+    def _add_decision_files(self, files: list[tuple[str, list[tuple[int, LabelledDecision]]]],
+                            progress: Progress | None, audit_context: dict | None = None) -> list[ExamplesReport]:
         from policygraph.language import detect_language
 
         t0 = time.perf_counter()
         today = dt.date.today()
         cat = self.catalog
         todo: list[tuple[int, LabelledDecision]] = []
+        owner: list[int] = []  # the file of each row to store
+        reports = [ExamplesReport(file=path, rows=len(rows), added=0, unchanged=0, vectors_embedded=0, seconds=0.0)
+                   for path, rows in files]
         seen: set[str] = set()
-        unchanged = 0
-        for n, row in rows:
-            nid = decision_node_id(row, row.rule_id)
-            if nid in cat.examples or nid in seen:
-                unchanged += 1
-                continue
-            seen.add(nid)
-            todo.append((n, row))
+        for f, (_path, rows) in enumerate(files):
+            for n, row in rows:
+                nid = decision_node_id(row, row.rule_id)
+                if nid in cat.examples or nid in seen:
+                    reports[f].unchanged += 1
+                    continue
+                seen.add(nid)
+                todo.append((n, row))
+                owner.append(f)
         if not todo:
-            return ExamplesReport(file=path, rows=len(rows), added=0, unchanged=unchanged, vectors_embedded=0,
-                                  seconds=time.perf_counter() - t0)
+            for r in reports:
+                r.seconds = time.perf_counter() - t0
+            return reports
         if progress:
             progress("embed examples", 0, len(todo))
         vecs = []
@@ -364,8 +381,7 @@ class Engine:
                 progress("embed examples", min(i + 64, len(todo)), len(todo))
         vectors = np.concatenate(vecs)
         prepared = []
-        by_category = benign = 0
-        for (_n, row), vec in zip(todo, vectors, strict=True):
+        for (_n, row), vec, f in zip(todo, vectors, owner, strict=True):
             rule_id = row.rule_id
             # a plain string in the graph (Category is a str enum: f-strings and JSON would disagree)
             category = getattr(row.category, "value", row.category)
@@ -375,20 +391,27 @@ class Engine:
             elif category and category != "none":
                 entry = self._best_rule(vec, category, "allowed" if row.label == "non_violating" else None, today)
                 rule_id = entry.rule_id if entry else None
-                by_category += entry is not None
+                reports[f].attached_by_category += entry is not None
             else:
                 entry = None
-            benign += rule_id is None
+            reports[f].benign += rule_id is None
+            reports[f].added += 1
+            reports[f].vectors_embedded += 1
             language = row.language or detect_language(row.text)
             prepared.append((decision_node_id(row, row.rule_id), row, rule_id, category or "none", language,
                              entry.node_id if entry else None))
         batch = decision_batch(prepared)
         mark = self.index.mark()
         node_ids = [p[0] for p in prepared]
-        # journaled like a document write: a kill at any point leaves all of the file's new rows or none,
-        # with the audit entry that says so (settled on the next open)
-        self._write_journal([], audit_context, examples={"file": path, "added": len(prepared),
-                                                         "nodes": [node_ids[0], node_ids[-1]]})
+        first: dict[int, str] = {}
+        last: dict[int, str] = {}
+        for nid, f in zip(node_ids, owner, strict=True):
+            first.setdefault(f, nid)
+            last[f] = nid
+        # journaled like a document write: a kill at any point leaves all of the files' new rows or none,
+        # with the audit entries that say so (settled on the next open)
+        self._write_journal([], audit_context, examples=[
+            {"file": files[f][0], "added": reports[f].added, "nodes": [first[f], last[f]]} for f in sorted(first)])
         try:
             self.index.add(node_ids, vectors)
             _crash_point("before_graph_write")
@@ -403,11 +426,13 @@ class Engine:
         self.refresh(batch)
         self._bump_stamp()
         if not self.in_memory:
-            audit.record_examples(self.root, path, len(prepared), audit_context)
+            for r in reports:
+                if r.added:
+                    audit.record_examples(self.root, r.file, r.added, audit_context)
             self._journal_path().unlink(missing_ok=True)
-        return ExamplesReport(file=path, rows=len(rows), added=len(prepared), unchanged=unchanged,
-                              attached_by_category=by_category, benign=benign, vectors_embedded=len(prepared),
-                              seconds=time.perf_counter() - t0)
+        for r in reports:
+            r.seconds = time.perf_counter() - t0
+        return reports
 
     def _best_rule(self, vec: np.ndarray, category: str, kind: str | None, at: dt.date):
         """The rule of `category` whose text is closest to `vec` (kind `allowed` for benign rows about the
@@ -583,7 +608,7 @@ class Engine:
         return self.root / "journal.json"
 
     def _write_journal(self, docs: list[PolicyDocument], audit_context: dict | None,
-                       examples: dict | None = None) -> None:
+                       examples: list[dict] | None = None) -> None:
         if self.in_memory:
             return
         body = {"documents": [d.model_dump(mode="json") for d in docs], "audit": audit_context or {},
@@ -611,14 +636,17 @@ class Engine:
             self.save_document(d)
         if committed:
             audit.record_write(self.root, committed, {**body.get("audit", {}), "recovered": True})
-        ex: dict = body.get("examples") or {}
-        examples_committed = bool(ex) and all(self.graph.get_node(n) is not None for n in ex["nodes"])
+        # one file's examples (a journal written before several files went in one write), or a list of them
+        ex = body.get("examples") or []
+        files: list[dict] = ex if isinstance(ex, list) else [ex]
+        examples_committed = bool(files) and all(self.graph.get_node(n) is not None for f in files for n in f["nodes"])
         if examples_committed:
-            audit.record_examples(self.root, ex["file"], ex["added"], {**body.get("audit", {}), "recovered": True})
+            for f in files:
+                audit.record_examples(self.root, f["file"], f["added"], {**body.get("audit", {}), "recovered": True})
         path.unlink(missing_ok=True)
         done = bool(committed) or examples_committed
         outcome = "completed" if done else "rolled_back"
-        what = [f"{d.id} v{d.version}" for d in docs] + ([f"examples from {ex['file']}"] if ex else [])
+        what = [f"{d.id} v{d.version}" for d in docs] + [f"examples from {f['file']}" for f in files]
         log.warning("a write to %s was interrupted (%s): %s", self.root, ", ".join(what),
                     "what was committed was recorded on restart" if done else "nothing of it was committed")
         if done:

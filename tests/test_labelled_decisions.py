@@ -69,6 +69,25 @@ def test_a_file_with_one_bad_row_changes_nothing(engine, tmp_path):
     assert engine.catalog.examples == before
 
 
+def test_several_files_go_in_one_write_with_a_report_and_an_audit_entry_each(engine, tmp_path):
+    """Given two JSONL files beside each other, when they are stored together (as an ingest of a folder
+    does: one write, not one per file), then each gets its own report and audit entry, a row already
+    stored from the first file counts as unchanged in the second, and a journal of the write is not left
+    behind."""
+    from policygraph import audit
+    from policygraph.models import LabelledDecision
+
+    a = [LabelledDecision.model_validate(ROWS[0] | {"text": "Vendo pastillas de MDMA, entrega en mano en Madrid"})]
+    b = [a[0], LabelledDecision.model_validate(ROWS[0] | {"text": "MDMA y éxtasis al por mayor, escribe por privado"})]
+    entries = len(audit.read(engine.root))
+    reports = engine.add_decision_files([("a.jsonl", list(enumerate(a, 1))), ("b.jsonl", list(enumerate(b, 1)))])
+    assert [(r.file, r.added, r.unchanged) for r in reports] == [("a.jsonl", 1, 0), ("b.jsonl", 1, 1)]
+    new = audit.read(engine.root)[entries:]
+    assert [(e.action, e.source, e.detail["added"]) for e in new] == [("examples_import", "a.jsonl", 1),
+                                                                      ("examples_import", "b.jsonl", 1)]
+    assert not (engine.root / "journal.json").exists()
+
+
 def test_the_cli_imports_and_refuses_with_exit_2(engine, tmp_path):
     env = {**os.environ, "POLICYGRAPH_EMBEDDING_CACHE": str(engine.settings.embedding_cache)}
     cli = [sys.executable, "-m", "policygraph.cli", "--data-dir", str(engine.settings.data_dir), "examples", "import"]

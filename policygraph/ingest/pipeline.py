@@ -96,11 +96,11 @@ def ingest(engine: Engine, paths: Iterable[str | Path] = (), *, sources: list[So
             check_rule_ids(f, rows, known)
         report = engine.ingest_documents(docs, progress, stored=stored)
         report.notices.extend(guessed_notice(d) for d in docs if d.source.format in GENERIC_FORMATS)
-        for f, rows in decisions.items():
-            ex = engine.add_decisions(str(f), rows, progress)
-            report.examples += ex.added
-            report.vectors_embedded += ex.vectors_embedded
-            report.noop = report.noop and ex.added == 0
+        if decisions:  # every file in one write
+            for ex in engine.add_decision_files([(str(f), rows) for f, rows in decisions.items()], progress):
+                report.examples += ex.added
+                report.vectors_embedded += ex.vectors_embedded
+                report.noop = report.noop and ex.added == 0
     report.seconds = time.perf_counter() - t0
     return report
 
