@@ -336,16 +336,25 @@ class Engine:
 
     def add_decision_files(self, files: list[tuple[str, list[tuple[int, LabelledDecision]]]],
                            progress: Progress | None = None, audit_context: dict | None = None) -> list[ExamplesReport]:
-        """`add_decisions` for several files in one write (one report each): an ingest of 4,000 JSONL files
-        wrote, and updated the catalog, 4,000 times. All or nothing: a row naming an unknown rule refuses
-        every file, and nothing is stored."""
+        """`add_decisions` for several files (one report each), written in groups of whole files of about
+        `settings.examples_per_write` rows: an ingest of 4,000 JSONL files wrote, and updated the catalog,
+        4,000 times. A row naming an unknown rule refuses every file before anything is stored; a kill
+        leaves each group stored whole or not at all."""
         with self.transaction():
             known = set(self.catalog.by_rule_id)
             for path, rows in files:
                 for n, row in rows:
                     if row.rule_id is not None and row.rule_id not in known:
                         raise IngestError(path, f"rule_id {row.rule_id!r} is not a stored rule", n)
-            return self._add_decision_files(files, progress, audit_context)
+            reports: list[ExamplesReport] = []
+            group: list[tuple[str, list[tuple[int, LabelledDecision]]]] = []
+            for i, f in enumerate(files):
+                group.append(f)
+                if i + 1 == len(files) or sum(len(r) for _, r in group) + len(files[i + 1][1]) > \
+                        self.settings.examples_per_write:
+                    reports += self._add_decision_files(group, progress, audit_context)
+                    group = []
+            return reports
 
     def _add_decision_files(self, files: list[tuple[str, list[tuple[int, LabelledDecision]]]],
                             progress: Progress | None, audit_context: dict | None = None) -> list[ExamplesReport]:

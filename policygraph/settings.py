@@ -83,6 +83,10 @@ class Settings(BaseSettings):
     query_vector_cache: int = Field(4096, ge=0)
 
     max_file_bytes: int = 10 * 1024 * 1024
+    #: labelled-decision files stored together are written in groups of whole files of about this many rows
+    #: (one write each): one write per file cost a catalog update per file (4,000 files at 100k rules), one
+    #: write of a million rows held all of them as graph nodes, log text and vectors at once
+    examples_per_write: int = Field(20_000, ge=1)
 
     # optional LLM adjudicator (OpenAI-compatible chat endpoint), see the agent
     llm_url: str | None = None

@@ -71,16 +71,21 @@ def test_a_file_with_one_bad_row_changes_nothing(engine, tmp_path):
 
 def test_several_files_go_in_one_write_with_a_report_and_an_audit_entry_each(engine, tmp_path):
     """Given two JSONL files beside each other, when they are stored together (as an ingest of a folder
-    does: one write, not one per file), then each gets its own report and audit entry, a row already
-    stored from the first file counts as unchanged in the second, and a journal of the write is not left
-    behind."""
+    does: whole files grouped into writes of about `examples_per_write` rows, not one write per file), then
+    each gets its own report and audit entry, a row already stored from the first file counts as unchanged
+    in the second, and no write journal is left behind."""
     from policygraph import audit
     from policygraph.models import LabelledDecision
 
     a = [LabelledDecision.model_validate(ROWS[0] | {"text": "Vendo pastillas de MDMA, entrega en mano en Madrid"})]
     b = [a[0], LabelledDecision.model_validate(ROWS[0] | {"text": "MDMA y éxtasis al por mayor, escribe por privado"})]
     entries = len(audit.read(engine.root))
-    reports = engine.add_decision_files([("a.jsonl", list(enumerate(a, 1))), ("b.jsonl", list(enumerate(b, 1)))])
+    settings = engine.settings
+    engine.settings = settings.model_copy(update={"examples_per_write": 2})  # a.jsonl and b.jsonl: two writes
+    try:
+        reports = engine.add_decision_files([("a.jsonl", list(enumerate(a, 1))), ("b.jsonl", list(enumerate(b, 1)))])
+    finally:
+        engine.settings = settings
     assert [(r.file, r.added, r.unchanged) for r in reports] == [("a.jsonl", 1, 0), ("b.jsonl", 1, 1)]
     new = audit.read(engine.root)[entries:]
     assert [(e.action, e.source, e.detail["added"]) for e in new] == [("examples_import", "a.jsonl", 1),

@@ -30,7 +30,7 @@ import os
 import threading
 import uuid
 import zlib
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -78,6 +78,8 @@ class Approximate:
     train_per_list: int = 40
     #: trained again once the index has grown this many times over the size it was trained at
     retrain_growth: float = 4.0
+    #: vectors moved into a newly trained index per piece (what a retraining holds beyond the two indexes)
+    retrain_chunk: int = 100_000
 
 
 class FaissVectorIndex:
@@ -181,20 +183,35 @@ class FaissVectorIndex:
             return
         if self._ivf is not None and n < self._trained_at * cfg.retrain_growth:
             return
-        keys, vecs = self.matrix()
-        ids = np.fromiter((self._key_to_id[k] for k in keys), dtype=np.int64, count=len(keys))
+        # the vectors are read in pieces from the index as stored (a copy of all of them beside the old index
+        # and the new one made retraining at 1.3M vectors the ingest's peak: 3 x 2 GB)
+        ids, rows = self._stored_rows()
         # (k-means wants ~40 vectors per cell: a small index gets fewer cells)
         lists = max(1, min(int(cfg.lists_per_sqrt * math.sqrt(n)), n // cfg.train_per_list))
         sample = np.random.default_rng(0).choice(n, size=min(n, lists * cfg.train_per_list), replace=False)
         ivf = faiss.IndexIVFFlat(faiss.IndexFlatIP(self.dim), self.dim, lists, faiss.METRIC_INNER_PRODUCT)
-        ivf.train(vecs[np.sort(sample)])
+        ivf.train(rows(np.sort(sample)))
         ivf.set_direct_map_type(HASHTABLE_DIRECT_MAP)  # reconstruct and remove by id
-        ivf.add_with_ids(vecs, ids)
+        for start in range(0, n, cfg.retrain_chunk):
+            ivf.add_with_ids(rows(np.arange(start, min(n, start + cfg.retrain_chunk))),
+                             ids[start: start + cfg.retrain_chunk])
         self._pending.append(("train", self._index, self._ivf, self._trained_at))
         self._index = self._ivf = ivf
         self._trained_at = n
         self._mutated()
         log.info("vector index: %d vectors, %s", n, self.mode)
+
+    def _stored_rows(self) -> tuple[np.ndarray, Callable[[np.ndarray], np.ndarray]]:
+        """Every stored id, in the order `matrix()` gives them, and a function from positions in that order
+        to their vectors, read from the index as stored without copying the rest (the lock is held)."""
+        if self._ivf is not None:
+            ids = np.fromiter(self._key_to_id.values(), dtype=np.int64, count=len(self._key_to_id))
+            return ids, lambda at: self._vectors_of(ids[at])
+        idmap: Any = self._index  # an IndexIDMap2 over an IndexFlatIP (the stubs type both as Index)
+        flat: Any = faiss.downcast_index(idmap.index)
+        # a view of the flat index's own storage (valid while it lives: the caller holds it)
+        stored = faiss.rev_swig_ptr(flat.get_xb(), flat.ntotal * self.dim).reshape(flat.ntotal, self.dim)
+        return faiss.vector_to_array(idmap.id_map), lambda at: np.ascontiguousarray(stored[at])
 
     # ------------------------------------------------------------------ persistence
     def _load(self) -> None:
