@@ -11,7 +11,7 @@ encodes it and decodes it back, so callers always get back exactly what they wro
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any, Literal, Protocol, runtime_checkable
 
 import numpy as np
@@ -117,6 +117,10 @@ class VectorIndex(Protocol):
 
     def matrix(self) -> tuple[list[str], np.ndarray]:
         """Every key and its vector, row i for key i (a statistic over the whole index)."""
+
+    def for_each_chunk(self, fn: Callable[[list[str], np.ndarray], None], size: int = 100_000) -> None:
+        """Call `fn(keys, vectors)` on every stored vector, `size` at a time (a statistic over an index too
+        large to copy whole)."""
 
     def __len__(self) -> int: ...
 

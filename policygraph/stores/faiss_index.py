@@ -368,6 +368,13 @@ class FaissVectorIndex:
         # without an `x` buffer the stub's first (torch) overload is picked; faiss returns an ndarray here
         return None if i is None else self._index.reconstruct(i)  # type: ignore[return-value]
 
+    def for_each_chunk(self, fn: Callable[[list[str], np.ndarray], None], size: int = 100_000) -> None:
+        with self._lock:
+            ids, rows = self._stored_rows()
+            for start in range(0, len(ids), size):
+                part = ids[start: start + size]
+                fn([self._id_to_key[int(i)] for i in part], rows(np.arange(start, start + len(part))))
+
     def matrix(self) -> tuple[list[str], np.ndarray]:
         """Every key and its vector (row i is key i), read in one piece from the flat storage: what a
         statistic over the whole index needs, without a `reconstruct` call per key."""
