@@ -38,8 +38,12 @@ def term_node_id(tid: str) -> str:
     return f"term:{tid}"
 
 
+#: what every labelled example's node id and vector key start with (before the ':')
+EXAMPLE_NAMESPACE = "example"
+
+
 def example_node_id(eid: str) -> str:
-    return f"example:{eid}"
+    return f"{EXAMPLE_NAMESPACE}:{eid}"
 
 
 def decision_node_id(row: LabelledDecision, rule_id: str | None) -> str:
@@ -69,7 +73,7 @@ def parse_vector_key(key: str) -> tuple[str, str | None]:
 
 def is_example_id(node_id_or_key: str) -> bool:
     """Does this node id (or vector key) name a labelled example?"""
-    return node_id_or_key.startswith("example:")
+    return node_id_or_key.startswith(EXAMPLE_NAMESPACE + ":")
 
 
 def term_id_of(node_id: str) -> str:

@@ -22,6 +22,7 @@ from policygraph.classifier import Prediction
 from policygraph.content import AI_DISCLOSED, AI_GENERATED, AI_UNDISCLOSED, Composed, Located, compose, derived_signals
 from policygraph.corpus import Corpus
 from policygraph.graph_model import (
+    EXAMPLE_NAMESPACE,
     citation,
     is_example_id,
     jurisdiction_matches,
@@ -184,25 +185,17 @@ class Hubness:
     @classmethod
     def of(cls, index: VectorIndex) -> Hubness:
         """The sums of the index as it is now (float64 sums of float32 vectors, read in pieces)."""
-        total, rest = np.zeros(index.dim), np.zeros(index.dim)
-        counts = [0, 0]  # background vectors, all vectors
-        squares = [0.0]  # the background's squared norms
-
-        def add(keys: list[str], vecs: np.ndarray) -> None:
-            bg = np.fromiter((is_example_id(k) for k in keys), dtype=bool, count=len(keys))
-            total[:] += vecs[bg].sum(axis=0, dtype=np.float64)
-            rest[:] += vecs[~bg].sum(axis=0, dtype=np.float64)
-            squares[0] += float(np.einsum("ij,ij->", vecs[bg], vecs[bg], dtype=np.float64))
-            counts[0] += int(bg.sum())
-            counts[1] += len(keys)
-
-        index.for_each_chunk(add)
-        n_bg, n = counts
-        if n_bg < 5:
+        sums = index.sums_by_namespace()
+        bg = sums.get(EXAMPLE_NAMESPACE)
+        n_bg = bg.count if bg is not None else 0
+        if bg is None or n_bg < 5:
             return cls(index)  # too little background: no correction
+        total = bg.total
+        rest = sum((s.total for ns, s in sums.items() if ns != EXAMPLE_NAMESPACE), np.zeros(index.dim))
+        n = sum(s.count for s in sums.values())
         # mean over every vector of its mean similarity to the background: non-examples' sum . total / n_bg,
         # examples' (total . total - their squared norms) / (n_bg - 1)
-        centre = (float(rest @ total) / n_bg + (float(total @ total) - squares[0]) / (n_bg - 1)) / n
+        centre = (float(rest @ total) / n_bg + (float(total @ total) - bg.squares) / (n_bg - 1)) / n
         return cls(index, total, n_bg, centre)
 
     def get(self, key: str, default: float = 0.0) -> float:

@@ -122,6 +122,10 @@ class VectorIndex(Protocol):
         """Call `fn(keys, vectors)` on every stored vector, `size` at a time (a statistic over an index too
         large to copy whole)."""
 
+    def sums_by_namespace(self) -> dict[str, Any]:
+        """Per key namespace (before the first ':'): its vectors' sum (`total`), squared norms (`squares`) and
+        `count`, kept up to date by writes."""
+
     def __len__(self) -> int: ...
 
     def save(self) -> None:

@@ -59,6 +59,15 @@ WIDE_FILTER_SHARE = 0.25
 HASHTABLE_DIRECT_MAP = faiss.DirectMap.Hashtable  # type: ignore[attr-defined]
 
 
+@dataclass
+class Sums:
+    """The sum of a group of vectors, the sum of their squared norms, and how many there are."""
+
+    total: np.ndarray
+    squares: float
+    count: int
+
+
 @dataclass(frozen=True)
 class Approximate:
     """When the index turns approximate and how it searches then (FAISS `IndexIVFFlat`)."""
@@ -137,6 +146,7 @@ class FaissVectorIndex:
         self._key_to_id: dict[str, int] = {}
         self._id_to_key: dict[int, str] = {}
         self._next_id = 0
+        self._sums: dict[str, Sums] | None = None  # see sums_by_namespace
         self._mutated()
 
     def _mutated(self) -> None:
@@ -244,6 +254,7 @@ class FaissVectorIndex:
                 if problem:
                     log.warning("%s ends with %s: an interrupted save, ignored (the engine repairs the index "
                                 "from the graph)", log_file, problem)
+        self._sums = None
         self._mutated()
 
     def _replay(self, head: dict, vecs: np.ndarray) -> None:
@@ -334,6 +345,7 @@ class FaissVectorIndex:
             if len(keys):
                 self._index.add_with_ids(vecs, ids)
                 self._pending.append(("add", list(keys), ids, vecs.copy()))
+                self._sum_in(list(keys), vecs, 1.0)
             for k, i in zip(keys, ids.tolist(), strict=True):
                 self._key_to_id[k] = i
                 self._id_to_key[i] = k
@@ -348,6 +360,7 @@ class FaissVectorIndex:
             ids = [self._key_to_id[k] for k in gone]
             # kept until the next save: what `rollback` puts back
             self._pending.append(("remove", gone, np.asarray(ids, dtype=np.int64), self._stored_vectors(ids)))
+            self._sum_in(gone, self._pending[-1][3], -1.0)
             for k, i in zip(gone, ids, strict=True):
                 del self._key_to_id[k]
                 self._id_to_key.pop(i, None)
@@ -367,6 +380,28 @@ class FaissVectorIndex:
         i = self._key_to_id.get(key)
         # without an `x` buffer the stub's first (torch) overload is picked; faiss returns an ndarray here
         return None if i is None else self._index.reconstruct(i)  # type: ignore[return-value]
+
+    def sums_by_namespace(self) -> dict[str, Sums]:
+        """Per key namespace (what a key has before its first ':'): the sum of its vectors (float64), the sum
+        of their squared norms and their count. Read from the whole index once, then kept up to date by every
+        add and remove, so a statistic over the index (the retriever's hubness) costs nothing after a write."""
+        with self._lock:
+            if self._sums is None:
+                self._sums = {}
+                self.for_each_chunk(lambda keys, vecs: self._sum_in(keys, vecs, 1.0))
+            return {ns: Sums(s.total.copy(), s.squares, s.count) for ns, s in self._sums.items()}
+
+    def _sum_in(self, keys: list[str], vecs: np.ndarray, sign: float) -> None:
+        """Add (sign 1) or take out (-1) these vectors from the namespace sums, when they are kept."""
+        if self._sums is None or not keys:
+            return
+        spaces = np.array([k.partition(":")[0] for k in keys])
+        for ns in np.unique(spaces).tolist():
+            rows = vecs[spaces == ns]
+            got = self._sums.setdefault(ns, Sums(np.zeros(self.dim), 0.0, 0))
+            got.total += sign * rows.sum(axis=0, dtype=np.float64)
+            got.squares += sign * float(np.einsum("ij,ij->", rows, rows, dtype=np.float64))
+            got.count += int(sign) * len(rows)
 
     def for_each_chunk(self, fn: Callable[[list[str], np.ndarray], None], size: int = 100_000) -> None:
         with self._lock:
@@ -525,6 +560,7 @@ class FaissVectorIndex:
                         self._key_to_id[k] = i
                         self._id_to_key[i] = k
             self._next_id = next_id
+            self._sums = None  # (rare: read again when next asked)
             self._mutated()
 
     def _stored_vectors(self, ids: list[int]) -> np.ndarray:
@@ -552,6 +588,7 @@ class FaissVectorIndex:
             self._next_id = next_id
             self._pending.clear()
             self._epoch = None  # the log does not describe this change: the next save writes a snapshot
+            self._sums = None
             self._mutated()
 
 

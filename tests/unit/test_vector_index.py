@@ -135,3 +135,38 @@ def test_a_log_as_large_as_the_snapshot_is_folded_into_a_new_one_and_an_older_ep
     again.save()
     last = FaissVectorIndex(8, tmp_path)
     assert last.load_error is None and last.keys() == again.keys() and "k7" not in last.keys()
+
+
+def _plain_sums(idx):
+    keys, mat = idx.matrix()
+    out = {}
+    for ns in {k.partition(":")[0] for k in keys}:
+        rows = mat[[k.partition(":")[0] == ns for k in keys]].astype(np.float64)
+        out[ns] = (rows.sum(axis=0), float((rows * rows).sum()), len(rows))
+    return out
+
+
+def test_namespace_sums_kept_by_writes_equal_sums_read_from_scratch():
+    """The sums a statistic over the index reads (the retriever's hubness) are read once, then kept by every
+    add and remove; after adds, a replacement, removals and a rolled-back write they equal the plain sums,
+    flat and approximate."""
+    from policygraph.stores.faiss_index import Approximate
+
+    rng = np.random.default_rng(5)
+    for approximate in (None, Approximate(from_vectors=40, train_per_list=4)):
+        idx = FaissVectorIndex(8, approximate=approximate)
+        keys = [f"{'example' if i % 3 else 'rule'}:{i}" for i in range(60)]
+        idx.add(keys[:30], rng.normal(size=(30, 8)).astype(np.float32))
+        idx.sums_by_namespace()  # read once here, kept from now on
+        idx.add(keys[30:], rng.normal(size=(30, 8)).astype(np.float32))
+        idx.add(keys[:2], rng.normal(size=(2, 8)).astype(np.float32))  # replaced
+        idx.remove(keys[10:20])
+        for step in ("kept by writes", "after a rollback"):
+            got, plain = idx.sums_by_namespace(), _plain_sums(idx)
+            assert set(got) == set(plain) == {"example", "rule"}, step
+            for ns, (total, squares, count) in plain.items():
+                np.testing.assert_allclose(got[ns].total, total, rtol=1e-5, atol=1e-5, err_msg=step)
+                assert abs(got[ns].squares - squares) < 1e-3 and got[ns].count == count, step
+            mark = idx.mark()
+            idx.add(["example:late"], rng.normal(size=(1, 8)).astype(np.float32))
+            idx.rollback(mark)
