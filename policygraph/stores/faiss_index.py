@@ -411,17 +411,17 @@ class FaissVectorIndex:
                 fn([self._id_to_key[int(i)] for i in part], rows(np.arange(start, start + len(part))))
 
     def matrix(self) -> tuple[list[str], np.ndarray]:
-        """Every key and its vector (row i is key i), read in one piece from the flat storage: what a
-        statistic over the whole index needs, without a `reconstruct` call per key."""
-        with self._lock:
-            if self._ivf is not None:
-                keys = list(self._key_to_id)
-                return keys, self._vectors_of(np.fromiter(self._key_to_id.values(), dtype=np.int64))
-            idmap: Any = self._index  # an IndexIDMap2 over an IndexFlatIP (the stubs type both as Index)
-            ids = faiss.vector_to_array(idmap.id_map)
-            flat: Any = faiss.downcast_index(idmap.index)
-            vecs = faiss.vector_to_array(flat.codes).view(np.float32).reshape(-1, self.dim)
-            return [self._id_to_key[int(i)] for i in ids], vecs
+        """Every key and its vector (row i is key i) in one copy: for small indexes and checks; a statistic
+        over a large one reads it in pieces (`for_each_chunk`, `sums_by_namespace`)."""
+        keys: list[str] = []
+        parts: list[np.ndarray] = [np.zeros((0, self.dim), np.float32)]
+
+        def collect(k: list[str], vecs: np.ndarray) -> None:
+            keys.extend(k)
+            parts.append(vecs)
+
+        self.for_each_chunk(collect)
+        return keys, np.concatenate(parts)
 
     def _searcher(self):
         if not self.use_gpu or self._ivf is not None:  # (the approximate index searches on the CPU)
