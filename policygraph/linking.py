@@ -67,19 +67,35 @@ class TermLinker:
         self._lock = threading.Lock()
         self._renewing = False
         self._terms: list[TermDoc] | None = None  # the vocabulary the matcher was built from
+        self._offered: TermLinker | None = None  # the last linker `derived` from this one (see `rebuild`)
+        self._state: _Matching
+        #: matchers this linker built itself (not taken over from a derived one)
+        self.builds = 0
         self.rebuild(terms)
 
     def derived(self, terms: Iterable[TermDoc]) -> TermLinker:
         """A linker over other terms that shares this one's tokenizer and tokenised aliases (a write links
         its new texts with the vocabulary it is about to store, before the live linker changes)."""
-        return TermLinker(terms, nlp=self._nlp, patterns=self._patterns, base_vocab=self._base_vocab)
+        derived = TermLinker(terms, nlp=self._nlp, patterns=self._patterns, base_vocab=self._base_vocab)
+        self._offered = derived
+        return derived
 
     def rebuild(self, terms: Iterable[TermDoc]) -> None:
+        """Match these terms from now on. When they are the vocabulary the last `derived` linker was built
+        over (a write links its texts with one, then stores exactly those terms), its matcher is taken over
+        instead of built again (0.5 s of a one-rule publish at 100k rules, 4,600 terms)."""
         terms = list(terms)
+        offered, self._offered = self._offered, None
         if terms == self._terms:  # most writes leave the vocabulary as it was
+            return
+        if offered is not None and offered._nlp is self._nlp and offered._terms == terms:
+            with self._lock:
+                self._state, self._terms = offered._state, terms
+                self._base_vocab = max(self._base_vocab, offered._base_vocab)
             return
         before = len(self._nlp.vocab)
         state = self._build(self._nlp, self._patterns, terms)
+        self.builds += 1
         with self._lock:
             self._state, self._terms = state, terms
             self._base_vocab += len(self._nlp.vocab) - before  # new aliases' lexemes

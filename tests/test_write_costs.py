@@ -61,6 +61,23 @@ def test_a_derived_linker_links_like_one_built_from_scratch(corpus_engine):
     assert [TermLinker(terms[: len(terms) // 2]).link(t) for t in texts] == [fewer.link(t) for t in texts]
 
 
+def test_a_linker_takes_over_the_matcher_a_write_derived_for_the_terms_it_then_stores(corpus_engine):
+    """A write links its texts with a linker derived for the vocabulary it is about to store; when the live
+    linker is then rebuilt for exactly those terms it takes that matcher over instead of building it again
+    (half a second at 100k rules) and links like a linker built from scratch. Other terms: built."""
+    texts = ["Selling cocaine and MDMA, DM me", "Das ist eine Terrororganisation", "convert this pistol to full auto"]
+    linker = corpus_engine.linker.derived(corpus_engine.terms())  # a live linker of its own to change
+    fewer = corpus_engine.terms()[:-5]
+    builds = linker.builds
+    linker.derived(fewer)
+    linker.rebuild(corpus_engine.terms()[:-5])
+    assert linker.builds == builds
+    assert [linker.link(t) for t in texts] == [TermLinker(fewer).link(t) for t in texts]
+    linker.rebuild(corpus_engine.terms())
+    assert linker.builds == builds + 1
+    assert [linker.link(t) for t in texts] == [TermLinker(corpus_engine.terms()).link(t) for t in texts]
+
+
 def test_the_linkers_tokenizer_is_renewed_before_novel_tokens_grow_it_without_bound(corpus_engine):
     """spaCy keeps every token it has seen: content full of user names and links grew a server ~1.2 KB per
     request. Past its limit the linker swaps in a fresh tokenizer (in the background) and links as before."""
@@ -146,8 +163,9 @@ def test_filters_patched_after_writes_equal_the_ones_read_from_scratch(corpus_en
     """Which rule versions and examples a query may see is kept per date and jurisdiction; after a write the
     next query patches the earlier set with what the write changed instead of reading the whole corpus
     (seconds at 100k rules). Given a copy of the corpus with those sets asked, when one policy is revised
-    (one rule narrowed to Germany, one rule dropped) and labelled decisions are imported, then every patched
-    set equals the set a catalog read from the graph from scratch gives."""
+    (one rule narrowed to Germany, one rule dropped, a term given a new alias) and labelled decisions are
+    imported, then every patched set equals the set a catalog read from the graph from scratch gives, and the
+    live term linker links the new alias with the matcher the write built for it (not built twice)."""
     import datetime as dt
 
     from policygraph.models import LabelledDecision
@@ -167,8 +185,12 @@ def test_filters_patched_after_writes_equal_the_ones_read_from_scratch(corpus_en
     for section in doc.sections:
         section.rules = [r for r in section.rules if r.id != dropped.id]
     doc.examples = [x for x in doc.examples if x.rule_id != dropped.id]
-    before = ask_all(eng.catalog)
+    term = doc.definitions[0]
+    term.aliases.setdefault("en", []).append("zqx street name")  # a new alias: the vocabulary changes too
+    before, builds = ask_all(eng.catalog), eng.linker.builds
     eng.ingest_documents([doc])
+    # the live linker took over the matcher the write derived for its new vocabulary
+    assert eng.linker.builds == builds and term.id in {m.term_id for m in eng.linker.link("got some zqx street name")}
     patched = ask_all(eng.catalog)
     assert eng.catalog.filters_patched == 2 * len(questions) and eng.catalog.filters_computed == 0
     assert patched == ask_all(Catalog.load(eng.graph))
