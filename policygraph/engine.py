@@ -60,12 +60,19 @@ from policygraph.models import (
 )
 from policygraph.settings import Settings
 from policygraph.stores.base import Edge, GraphBatch, GraphStore, export_graph
-from policygraph.stores.faiss_index import FaissVectorIndex
+from policygraph.stores.faiss_index import PartitionedVectorIndex
 from policygraph.stores.files import read_stored
 from policygraph.stores.networkx_store import NetworkxGraphStore, atomic_write_bytes
 
 log = logging.getLogger(__name__)
 LAYOUT = "v1"
+#: the vector index keeps the labelled examples apart from the rule texts (a search for one kind scans that kind)
+VECTOR_PARTITIONS = ("rules", "examples")
+
+
+def vector_partition(key: str) -> str:
+    return "examples" if is_example_id(key) else "rules"
+
 Progress = Callable[[str, int, int], None]
 
 
@@ -102,8 +109,9 @@ class Engine:
         cache_path = self.settings.embedding_cache or (None if in_memory else self.root / "cache" / "embeddings.sqlite")
         self.embedder = CachedEmbedder(inner, cache_path, self.settings.embedding_seed_dirs)
         vec_dir = None if in_memory else self.root / "vectors" / _safe(self.embedder.name)
-        self.index = FaissVectorIndex(
-            self.embedder.dim, vec_dir, use_gpu=None if self.settings.faiss_gpu == "auto" else False,
+        self.index = PartitionedVectorIndex(
+            self.embedder.dim, VECTOR_PARTITIONS, vector_partition, vec_dir,
+            use_gpu=None if self.settings.faiss_gpu == "auto" else False,
             search_threads=self.settings.search_threads or None,
         )
         self.docs_dir = None if in_memory else self.root / "documents"
@@ -245,8 +253,9 @@ class Engine:
                 return False
             if self.settings.graph_backend == "networkx":
                 self.graph = open_graph_store(self.settings, self.root)
-            self.index = FaissVectorIndex(self.embedder.dim, self.index.path, use_gpu=self.index.use_gpu,
-                                          search_threads=self.index.search_threads, approximate=self.index.approximate)
+            self.index = PartitionedVectorIndex(self.embedder.dim, VECTOR_PARTITIONS, vector_partition, self.index.path,
+                                                use_gpu=self.index.use_gpu, search_threads=self.index.search_threads,
+                                                approximate=self.index.approximate)
             self.refresh()
             self._stamp = gen
             log.info("reloaded %s: another process wrote to it", self.root)

@@ -124,12 +124,12 @@ def test_a_missing_graph_file_is_damage_and_nothing_is_wiped(data, embedding_cac
     empty graph would "repair" them all away and then answer that no policy is stored)."""
     (graph_file,) = data.rglob("graph.json")
     graph_file.unlink()
-    vectors = {p: p.read_bytes() for p in data.rglob("vectors/*/*")}
+    vectors = {p: p.read_bytes() for p in data.rglob("vectors/*/*/*")}  # vectors/<embedder>/<partition>/<file>
     assert vectors
     with pytest.raises(StoreError, match=r"graph\.json is missing.*stored policy documents.*nothing was changed"):
         open_engine(settings(data, embedding_cache_dir / "embeddings.sqlite"))
     assert cli_main(["--data-dir", str(data), "stats"]) == 1
     err = capsys.readouterr().err
     assert "graph.json is missing" in err and "Traceback" not in err
-    assert {p: p.read_bytes() for p in data.rglob("vectors/*/*")} == vectors
+    assert {p: p.read_bytes() for p in data.rglob("vectors/*/*/*")} == vectors
     assert not graph_file.exists()

@@ -366,7 +366,7 @@ def test_a_publish_killed_after_the_commit_is_completed_on_restart(authored, emb
 
     proc = _publish_and_die(eng, draft.id, cache, "after_graph_write")
     assert proc.returncode == 137, proc.stderr[-2000:]
-    keys_on_disk = json.loads(next((eng.root / "vectors").glob("*/keys.json")).read_text())["keys"]
+    keys_on_disk = json.loads(next((eng.root / "vectors").glob("*/rules/keys.json")).read_text())["keys"]
     assert "rule:RG-2.1@6|en" not in keys_on_disk  # the index on disk is behind the graph
 
     fresh = engine(eng.settings.data_dir, embedding_cache_dir)

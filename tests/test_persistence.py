@@ -88,14 +88,14 @@ def built(tmp_path_factory, embedding_cache_dir):
         "src": src, "data_dir": data_dir, "cache": embedding_cache_dir,
         "answers": answers(eng), "stats": eng.stats(), "views": rule_views(eng),
         "graph": graph_digest(data_dir),
-        "vectors": {p.name: digest(p) for p in vector_files(data_dir)},
+        "vectors": {f"{p.parent.name}/{p.name}": digest(p) for p in vector_files(data_dir)},
     }
     eng.close()
     # what the questions found is worth remembering across engines: real rules, not an empty list
     assert rec["answers"][0] and rec["answers"][0][0][3] == "suicide_self_harm"
     assert any(r == "RG-2.3" for r, *_ in rec["answers"][1])
     assert rec["answers"][3][0][0] == "RG-3.2-IN"
-    assert {"index.faiss", "keys.json"} <= set(rec["vectors"])
+    assert {"rules/index.faiss", "rules/keys.json", "examples/index.faiss", "examples/keys.json"} <= set(rec["vectors"])
     return rec
 
 
@@ -144,7 +144,7 @@ def test_reingesting_the_same_files_is_a_noop(built):
     finally:
         eng.close()
     assert graph_digest(built["data_dir"]) == built["graph"]
-    assert {p.name: digest(p) for p in vector_files(built["data_dir"])} == built["vectors"]
+    assert {f"{p.parent.name}/{p.name}": digest(p) for p in vector_files(built["data_dir"])} == built["vectors"]
 
 
 def rule_text_in(path: Path, rule_id: str) -> tuple[str, str]:
@@ -208,13 +208,38 @@ def copy_store(built, tmp_path: Path) -> Path:
     return dst
 
 
+def test_a_data_dir_with_one_vector_index_for_all_opens_split_into_partitions(built, tmp_path, caplog):
+    """Given a data dir written before the vector index kept the labelled examples apart from the rule
+    texts (one index.faiss for every vector), when an engine opens it, then its vectors are moved into the
+    two partitions (nothing to repair, nothing embedded), the old files go, and it answers as before."""
+    from policygraph.stores.faiss_index import FaissVectorIndex
+
+    data_dir = copy_store(built, tmp_path)
+    vdir = next((data_dir / "v1" / "vectors").iterdir())
+    dim = json.loads((vdir / "rules" / "keys.json").read_text(encoding="utf-8"))["dim"]
+    single = FaissVectorIndex(dim, vdir)  # the layout before: every vector in vdir itself
+    for part in ("rules", "examples"):
+        FaissVectorIndex(dim, vdir / part).for_each_chunk(single.add)
+        shutil.rmtree(vdir / part)
+    single.save()
+    with caplog.at_level("WARNING", logger="policygraph.engine"):
+        eng = reopen(built, data_dir)
+    try:
+        assert not any("repairing" in r.getMessage() for r in caplog.records)
+        assert not (vdir / "index.faiss").exists() and (vdir / "examples" / "index.faiss").is_file()
+        assert eng.stats()["vectors"] == built["stats"]["vectors"]
+        same_answers(answers(eng), built["answers"])
+    finally:
+        eng.close()
+
+
 @pytest.mark.parametrize("damage", ["delete-vectors-dir", "delete-index-file"])
 def test_lost_vector_index_is_repaired_on_start(built, tmp_path, damage, caplog):
     """Given a data dir whose vector index is gone (a crash between the graph write and the index save,
     or a user cleaning up), when an engine opens it, then it rebuilds every vector from the graph, says
     so in the log, saves the index again, and answers exactly as before."""
     data_dir = copy_store(built, tmp_path)
-    vdir = next((data_dir / "v1" / "vectors").iterdir())
+    vdir = next((data_dir / "v1" / "vectors").iterdir()) / "examples"  # the labelled examples' partition
     if damage == "delete-vectors-dir":
         shutil.rmtree(vdir)
     else:
@@ -243,7 +268,7 @@ def test_truncated_vector_files_are_repaired_on_start(built, tmp_path, victim):
     """Given a data dir whose vector file was cut short (disk full, a copy interrupted), when an engine
     opens it, then it rebuilds the index from the graph and answers as before."""
     data_dir = copy_store(built, tmp_path)
-    f = next((data_dir / "v1" / "vectors").iterdir()) / victim
+    f = next((data_dir / "v1" / "vectors").iterdir()) / "rules" / victim
     data = f.read_bytes()
     f.write_bytes(data[: len(data) // 2])
     eng = reopen(built, data_dir)
@@ -260,7 +285,7 @@ def test_a_vector_index_save_torn_between_its_two_files_is_repaired_on_start(bui
     as torn (not trusted: every query used to fail in FAISS), rebuilt from the graph, and the answers are
     as before."""
     data_dir = copy_store(built, tmp_path)
-    vec_dir = next((data_dir / "v1" / "vectors").iterdir())
+    vec_dir = next((data_dir / "v1" / "vectors").iterdir()) / "rules"
     meta = json.loads((vec_dir / "keys.json").read_text(encoding="utf-8"))
     dropped = sorted(meta["keys"])[: len(meta["keys"]) // 3]
     for k in dropped:  # the keys file of an earlier save: a third of the vectors unknown to it

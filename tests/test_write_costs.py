@@ -111,7 +111,7 @@ def test_a_one_rule_revision_is_appended_to_the_logs_and_the_catalog_updated_in_
     from scratch, and an engine opened on the data dir afterwards answers exactly like the live one."""
     shutil.copytree(corpus_engine.settings.data_dir, tmp_path / "data")
     eng = make_engine(tmp_path / "data", embedding_cache_dir)
-    vec_dir = eng.index.path
+    vec_dir = eng.index.path / "rules"  # the rule texts' partition of the vector index
     graph_json, index_faiss = (eng.root / "graph.json").read_bytes(), (vec_dir / "index.faiss").read_bytes()
     logs_before = (eng.root / "graph.log").stat().st_size, (vec_dir / "vectors.log").stat().st_size
     corpus_bytes = len(graph_json) + logs_before[0], len(index_faiss) + logs_before[1]  # snapshot + log

@@ -612,3 +612,133 @@ def read_vector_log(data: bytes, dim: int) -> tuple[list[tuple[dict, np.ndarray]
         records.append((head, np.frombuffer(blob, dtype=np.float32).reshape(-1, dim)))
         at = start + size
     return records, at, None
+
+
+class PartitionedVectorIndex:
+    """Vectors kept in one FAISS index per partition of their keys — the labelled examples (content-like,
+    by far the most: a million at 100k rules) apart from the rule texts — so a search for rules scans rule
+    vectors only, and one for examples examples only. Each partition is a `FaissVectorIndex` in a
+    subfolder of `path` (its own snapshot, log, and exact or approximate mode by its own size). A search
+    asks every partition with the same filter (a partition holding none of the allowed keys answers
+    nothing at once) and merges the best k. A data dir written with one index for all opens split."""
+
+    def __init__(self, dim: int, partitions: Sequence[str], partition_of: Callable[[str], str],
+                 path: str | Path | None = None, use_gpu: bool | None = None, search_threads: int | None = 1,
+                 approximate: Approximate | None = None, config: FaissVectorIndex.Config | None = None) -> None:
+        """`partition_of(key)`: which of `partitions` a key goes to; the rest as `FaissVectorIndex`."""
+        self.dim = dim
+        self.path = Path(path) if path is not None else None
+        self.partition_of = partition_of
+        self.parts: dict[str, FaissVectorIndex] = {
+            name: FaissVectorIndex(dim, self.path / name if self.path is not None else None, use_gpu=use_gpu,
+                                   search_threads=search_threads, approximate=approximate, config=config)
+            for name in partitions}
+        first = next(iter(self.parts.values()))
+        self.use_gpu, self.search_threads, self.approximate = first.use_gpu, first.search_threads, first.approximate
+        if self.path is not None and (self.path / "index.faiss").exists():
+            self._split_single_index(use_gpu, search_threads, approximate, config)
+
+    def _split_single_index(self, use_gpu, search_threads, approximate, config) -> None:
+        """Move the vectors of an index written before partitions (`path/index.faiss`) into them, save them,
+        then drop the old files. An unreadable old index is dropped too (the engine repairs from the graph)."""
+        assert self.path is not None
+        if not any(len(p) for p in self.parts.values()):  # (else split before, and killed before the old went)
+            old = FaissVectorIndex(self.dim, self.path, use_gpu=use_gpu, search_threads=search_threads,
+                                   approximate=approximate, config=config)
+            old.for_each_chunk(self.add)
+            self.save()
+        for name in ("index.faiss", "keys.json", "vectors.log"):
+            (self.path / name).unlink(missing_ok=True)
+        log.info("vector index in %s split into partitions %s", self.path, ", ".join(self.parts))
+
+    def _split(self, keys: Iterable[str]) -> dict[str, list[int]]:
+        rows: dict[str, list[int]] = {}
+        for i, k in enumerate(keys):
+            rows.setdefault(self.partition_of(k), []).append(i)
+        return rows
+
+    # ------------------------------------------------------------------ the VectorIndex protocol
+    @property
+    def load_error(self) -> str | None:
+        return "; ".join(f"{name}: {p.load_error}" for name, p in self.parts.items() if p.load_error) or None
+
+    @property
+    def device(self) -> str:
+        return next(iter(self.parts.values())).device
+
+    @property
+    def mode(self) -> str:
+        """Each partition's size and search, e.g. "rules 300,000 exact; examples 1,000,000 approximate (IVF, ...)"."""
+        return "; ".join(f"{name} {len(p):,} {p.mode}" for name, p in self.parts.items())
+
+    def add(self, keys: Sequence[str], vectors: np.ndarray) -> None:
+        vecs = np.ascontiguousarray(vectors, dtype=np.float32).reshape(len(keys), self.dim)
+        for name, rows in self._split(keys).items():
+            self.parts[name].add([keys[i] for i in rows], vecs[rows])
+
+    def remove(self, keys: Iterable[str]) -> int:
+        keys = list(keys)
+        return sum(self.parts[name].remove([keys[i] for i in rows]) for name, rows in self._split(keys).items())
+
+    def keys(self) -> list[str]:
+        return sorted(k for p in self.parts.values() for k in p.keys())
+
+    def __len__(self) -> int:
+        return sum(len(p) for p in self.parts.values())
+
+    def get_vector(self, key: str) -> np.ndarray | None:
+        return self.parts[self.partition_of(key)].get_vector(key)
+
+    def search(self, vector: np.ndarray, k: int, allowed: set[str] | None = None) -> list[tuple[str, float]]:
+        return self.search_many(np.asarray(vector, dtype=np.float32).reshape(1, self.dim), k, allowed)[0]
+
+    def search_many(self, vectors: np.ndarray, k: int,
+                    allowed: set[str] | None = None) -> list[list[tuple[str, float]]]:
+        found = [p.search_many(vectors, k, allowed) for p in self.parts.values()]
+        out = []
+        for rows in zip(*found, strict=True):
+            hits = [h for row in rows for h in row]
+            hits.sort(key=lambda h: -h[1])
+            out.append(hits[:k])
+        return out
+
+    def save(self) -> None:
+        for p in self.parts.values():
+            p.save()
+
+    def mark(self) -> dict[str, tuple[int, int]]:
+        return {name: p.mark() for name, p in self.parts.items()}
+
+    def rollback(self, mark: dict[str, tuple[int, int]]) -> None:
+        for name, p in self.parts.items():
+            p.rollback(mark[name])
+
+    def snapshot(self) -> tuple:
+        return tuple(p.snapshot() for p in self.parts.values())
+
+    def restore(self, snap: tuple) -> None:
+        for p, part in zip(self.parts.values(), snap, strict=True):
+            p.restore(part)
+
+    def for_each_chunk(self, fn: Callable[[list[str], np.ndarray], None], size: int = 100_000) -> None:
+        for p in self.parts.values():
+            p.for_each_chunk(fn, size)
+
+    def matrix(self) -> tuple[list[str], np.ndarray]:
+        keys: list[str] = []
+        mats = [np.zeros((0, self.dim), np.float32)]
+        for p in self.parts.values():
+            k, m = p.matrix()
+            keys += k
+            mats.append(m)
+        return keys, np.concatenate(mats)
+
+    def sums_by_namespace(self) -> dict[str, Sums]:
+        out: dict[str, Sums] = {}
+        for p in self.parts.values():
+            for ns, s in p.sums_by_namespace().items():
+                got = out.setdefault(ns, Sums(np.zeros(self.dim), 0.0, 0))
+                got.total += s.total
+                got.squares += s.squares
+                got.count += s.count
+        return out
