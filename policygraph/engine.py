@@ -59,7 +59,7 @@ from policygraph.models import (
     TermDoc,
 )
 from policygraph.settings import Settings
-from policygraph.stores.base import Edge, GraphBatch, GraphStore, export_graph
+from policygraph.stores.base import Edge, GraphBatch, GraphStore, Node, export_graph
 from policygraph.stores.faiss_index import PartitionedVectorIndex
 from policygraph.stores.files import read_stored
 from policygraph.stores.networkx_store import NetworkxGraphStore, atomic_write_bytes
@@ -120,6 +120,10 @@ class Engine:
         self._mem_docs: dict[str, PolicyDocument] = {}  # the stored documents of an in-memory engine
         self._parsed_docs: dict[Path, tuple[tuple[int, int, int], PolicyDocument]] = {}  # see _stored_document
         self._stamp = self._read_stamp()
+        #: Term node id -> (the store's view of the node, its TermDoc): a store that hands out the same view of
+        #: a node until it is written (the embedded one) lets the vocabulary be compared by identity, not
+        #: field by field (4,600 terms: 0.3 s per comparison, two per publish, at 100k rules)
+        self._term_docs: dict[str, tuple[Node, TermDoc]] = {}
         self.catalog = Catalog.load(self.graph)
         self.linker = TermLinker(self.terms())
         self._repair_vectors()
@@ -159,12 +163,20 @@ class Engine:
     # ------------------------------------------------------------------ state
     def terms(self) -> list[TermDoc]:
         """The vocabulary stored in the graph: every term with its aliases (what the linker is built from)."""
-        return [
-            TermDoc(id=n.props["term_id"], term=n.props["term"], definition=n.props.get("definition", ""),
-                    aliases=n.props.get("aliases") or {}, policy_id=n.props.get("policy_id"),
-                    signals=list(signal_mappings(n.props.get("signals"))))
-            for n in self.graph.find_nodes("Term")
-        ]
+        kept, fresh = self._term_docs, {}
+        out = []
+        for n in self.graph.find_nodes("Term"):
+            hit = kept.get(n.id)
+            if hit is not None and hit[0] is n:  # the store's view of an unchanged node: the same TermDoc
+                doc = hit[1]
+            else:
+                doc = TermDoc(id=n.props["term_id"], term=n.props["term"], definition=n.props.get("definition", ""),
+                              aliases=n.props.get("aliases") or {}, policy_id=n.props.get("policy_id"),
+                              signals=list(signal_mappings(n.props.get("signals"))))
+            fresh[n.id] = (n, doc)
+            out.append(doc)
+        self._term_docs = fresh
+        return out
 
     def refresh(self, touched: GraphBatch | None = None) -> None:
         """Bring the catalog and the term linker in line with the graph after a write: read again only the

@@ -75,7 +75,11 @@ class TermLinker:
 
     def derived(self, terms: Iterable[TermDoc]) -> TermLinker:
         """A linker over other terms that shares this one's tokenizer and tokenised aliases (a write links
-        its new texts with the vocabulary it is about to store, before the live linker changes)."""
+        its new texts with the vocabulary it is about to store, before the live linker changes); this one
+        when the terms are its own."""
+        terms = list(terms)
+        if terms == self._terms:  # the vocabulary a write stores is the live one (most publishes): this linker
+            return self
         derived = TermLinker(terms, nlp=self._nlp, patterns=self._patterns, base_vocab=self._base_vocab)
         self._offered = derived
         return derived

@@ -55,6 +55,7 @@ def test_a_derived_linker_links_like_one_built_from_scratch(corpus_engine):
              "convert this pistol to full auto", "ヘイトスピーチの例"]
     fresh = TermLinker(terms)
     derived = corpus_engine.linker.derived(terms)
+    assert derived is corpus_engine.linker  # the vocabulary it would store is the live one: nothing to build
     assert [fresh.link(t) for t in texts] == [derived.link(t) for t in texts]
     assert any(fresh.link(t) for t in texts)
     fewer = corpus_engine.linker.derived(terms[: len(terms) // 2])
@@ -66,7 +67,7 @@ def test_a_linker_takes_over_the_matcher_a_write_derived_for_the_terms_it_then_s
     linker is then rebuilt for exactly those terms it takes that matcher over instead of building it again
     (half a second at 100k rules) and links like a linker built from scratch. Other terms: built."""
     texts = ["Selling cocaine and MDMA, DM me", "Das ist eine Terrororganisation", "convert this pistol to full auto"]
-    linker = corpus_engine.linker.derived(corpus_engine.terms())  # a live linker of its own to change
+    linker = TermLinker(corpus_engine.terms())  # a live linker of its own to change
     fewer = corpus_engine.terms()[:-5]
     builds = linker.builds
     linker.derived(fewer)
@@ -81,7 +82,7 @@ def test_a_linker_takes_over_the_matcher_a_write_derived_for_the_terms_it_then_s
 def test_the_linkers_tokenizer_is_renewed_before_novel_tokens_grow_it_without_bound(corpus_engine):
     """spaCy keeps every token it has seen: content full of user names and links grew a server ~1.2 KB per
     request. Past its limit the linker swaps in a fresh tokenizer (in the background) and links as before."""
-    linker = corpus_engine.linker.derived(corpus_engine.terms())
+    linker = TermLinker(corpus_engine.terms())
     linker.VOCAB_LIMIT = 2_000
     start = linker.vocab_size
     probe = ["Selling cocaine and MDMA, DM me", "Das ist eine Terrororganisation", "आतंकवादी संगठन का वीडियो"]
