@@ -203,44 +203,53 @@ class Catalog:
             labels_changed = labels_changed or _labelling(cat.examples.get(nid)) != _labelling(self.examples.get(nid))
         if not labels_changed:
             cat.labels_generation = self.labels_generation
-        self._pass_filters_on(cat, ids, rule_ids)
+        cat.inherit(*self._filters_for(cat, ids, rule_ids))
         return cat
+
+    def inherit(self, filters: dict[tuple, tuple[set[str], _Delta]],
+                by_rule_examples: dict[str, dict[int, tuple[str, ...]]] | None) -> None:
+        """Take the filter sets (with what changed since each) and the examples-by-rule index an earlier
+        catalog hands on to this one (`updated`)."""
+        self._inherited, self._by_rule_examples = filters, by_rule_examples
 
     #: a filter set is patched after writes that changed at most this share of the corpus; else read again
     PATCH_SHARE = 0.125
 
-    def _pass_filters_on(self, cat: Catalog, ids: list[str], rule_ids: set[str]) -> None:
-        """Give the updated catalog `cat` this catalog's filter sets (its own and those it inherited) with the
-        change of this write, and its examples-by-rule index updated for the change."""
+    def _filters_for(self, cat: Catalog, ids: list[str], rule_ids: set[str]) -> tuple[
+            dict[tuple, tuple[set[str], _Delta]], dict[str, dict[int, tuple[str, ...]]] | None]:
+        """What the updated catalog `cat` inherits: this catalog's filter sets (its own and those it inherited)
+        with the change of this write, and its examples-by-rule index updated for the change."""
         stale = {vector_key(nid, lang) for nid in ids if nid in self.rules for lang in self.rules[nid].languages}
         delta = _Delta(frozenset(stale), frozenset(n for n in ids if n in cat.rules),
                        frozenset(n for n in ids if n in self.examples or n in cat.examples), frozenset(rule_ids))
         limit = self.PATCH_SHARE * (len(cat.rules) + len(cat.examples))
+        inherited: dict[tuple, tuple[set[str], _Delta]] = {}
         for key, (keys, before) in self._inherited.items():
             if key not in self._filters and (both := before | delta).size() <= limit:
-                cat._inherited[key] = (keys, both)
+                inherited[key] = (keys, both)
         if delta.size() <= limit:
             for key, keys in self._filters.items():
-                cat._inherited[key] = (keys, delta)
-        if self._by_rule_examples is not None:
-            by = dict(self._by_rule_examples)
-            written: dict[str, list[ExampleEntry]] = {}
-            for n in delta.example_nodes:
-                if (e := cat.examples.get(n)) is not None and e.rule_id:
-                    written.setdefault(e.rule_id, []).append(e)
-            for rid in {e.rule_id for n in delta.example_nodes for e in (self.examples.get(n), cat.examples.get(n))
-                        if e is not None and e.rule_id}:
-                versions: dict[int, list[str]] = {}
-                for version, nids in by.get(rid, {}).items():
-                    versions[version] = [n for n in nids if n not in delta.example_nodes]
-                for e in sorted(written.get(rid, []), key=lambda e: e.node_id):
-                    versions.setdefault(e.version, []).append(e.node_id)
-                kept = {v: tuple(nids) for v, nids in versions.items() if nids}
-                if kept:
-                    by[rid] = kept
-                else:
-                    by.pop(rid, None)
-            cat._by_rule_examples = by
+                inherited[key] = (keys, delta)
+        if self._by_rule_examples is None:
+            return inherited, None
+        by = dict(self._by_rule_examples)
+        written: dict[str, list[ExampleEntry]] = {}
+        for n in delta.example_nodes:
+            if (e := cat.examples.get(n)) is not None and e.rule_id:
+                written.setdefault(e.rule_id, []).append(e)
+        for rid in {e.rule_id for n in delta.example_nodes for e in (self.examples.get(n), cat.examples.get(n))
+                    if e is not None and e.rule_id}:
+            versions: dict[int, list[str]] = {}
+            for version, nids in by.get(rid, {}).items():
+                versions[version] = [n for n in nids if n not in delta.example_nodes]
+            for e in sorted(written.get(rid, []), key=lambda e: e.node_id):
+                versions.setdefault(e.version, []).append(e.node_id)
+            kept = {v: tuple(nids) for v, nids in versions.items() if nids}
+            if kept:
+                by[rid] = kept
+            else:
+                by.pop(rid, None)
+        return inherited, by
 
     def _example_index(self) -> dict[str, dict[int, tuple[str, ...]]]:
         """rule id -> version (ANY_VERSION for imported ones) -> the node ids of its labelled examples (built on

@@ -92,10 +92,11 @@ class TermLinker:
         offered, self._offered = self._offered, None
         if terms == self._terms:  # most writes leave the vocabulary as it was
             return
-        if offered is not None and offered._nlp is self._nlp and offered._terms == terms:
+        taken = offered.matching_over(terms, self._nlp) if offered is not None else None
+        if taken is not None:
             with self._lock:
-                self._state, self._terms = offered._state, terms
-                self._base_vocab = max(self._base_vocab, offered._base_vocab)
+                self._state, self._terms = taken[0], terms
+                self._base_vocab = max(self._base_vocab, taken[1])
             return
         before = len(self._nlp.vocab)
         state = self._build(self._nlp, self._patterns, terms)
@@ -103,6 +104,13 @@ class TermLinker:
         with self._lock:
             self._state, self._terms = state, terms
             self._base_vocab += len(self._nlp.vocab) - before  # new aliases' lexemes
+
+    def matching_over(self, terms: list[TermDoc], nlp: Language) -> tuple[_Matching, int] | None:
+        """This linker's matching state and the size of its aliases' vocabulary, when it was built over exactly
+        `terms` with the tokenizer `nlp` (what the linker it was derived from takes over), else None."""
+        if nlp is not self._nlp or self._terms != terms:
+            return None
+        return self._state, self._base_vocab
 
     @staticmethod
     def _build(nlp: Language, cache: dict[str, Doc], terms: list[TermDoc]) -> _Matching:
