@@ -369,12 +369,13 @@ class Engine:
                         raise IngestError(path, f"rule_id {row.rule_id!r} is not a stored rule", n)
             reports: list[ExamplesReport] = []
             group: list[tuple[str, list[tuple[int, LabelledDecision]]]] = []
+            rows_in_group = 0
             for i, f in enumerate(files):
                 group.append(f)
-                if i + 1 == len(files) or sum(len(r) for _, r in group) + len(files[i + 1][1]) > \
-                        self.settings.examples_per_write:
+                rows_in_group += len(f[1])
+                if i + 1 == len(files) or rows_in_group + len(files[i + 1][1]) > self.settings.examples_per_write:
                     reports += self._add_decision_files(group, progress, audit_context)
-                    group = []
+                    group, rows_in_group = [], 0
             return reports
 
     def _add_decision_files(self, files: list[tuple[str, list[tuple[int, LabelledDecision]]]],

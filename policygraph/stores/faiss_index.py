@@ -413,15 +413,7 @@ class FaissVectorIndex:
     def matrix(self) -> tuple[list[str], np.ndarray]:
         """Every key and its vector (row i is key i) in one copy: for small indexes and checks; a statistic
         over a large one reads it in pieces (`for_each_chunk`, `sums_by_namespace`)."""
-        keys: list[str] = []
-        parts: list[np.ndarray] = [np.zeros((0, self.dim), np.float32)]
-
-        def collect(k: list[str], vecs: np.ndarray) -> None:
-            keys.extend(k)
-            parts.append(vecs)
-
-        self.for_each_chunk(collect)
-        return keys, np.concatenate(parts)
+        return _whole(self)
 
     def _searcher(self):
         if not self.use_gpu or self._ivf is not None:  # (the approximate index searches on the CPU)
@@ -725,13 +717,7 @@ class PartitionedVectorIndex:
             p.for_each_chunk(fn, size)
 
     def matrix(self) -> tuple[list[str], np.ndarray]:
-        keys: list[str] = []
-        mats = [np.zeros((0, self.dim), np.float32)]
-        for p in self.parts.values():
-            k, m = p.matrix()
-            keys += k
-            mats.append(m)
-        return keys, np.concatenate(mats)
+        return _whole(self)
 
     def sums_by_namespace(self) -> dict[str, Sums]:
         out: dict[str, Sums] = {}
@@ -742,3 +728,16 @@ class PartitionedVectorIndex:
                 got.squares += s.squares
                 got.count += s.count
         return out
+
+
+def _whole(index: FaissVectorIndex | PartitionedVectorIndex) -> tuple[list[str], np.ndarray]:
+    """Every key of an index and its vector in one copy, gathered from its `for_each_chunk`."""
+    keys: list[str] = []
+    parts: list[np.ndarray] = [np.zeros((0, index.dim), np.float32)]
+
+    def collect(k: list[str], vecs: np.ndarray) -> None:
+        keys.extend(k)
+        parts.append(vecs)
+
+    index.for_each_chunk(collect)
+    return keys, np.concatenate(parts)
